@@ -1,0 +1,104 @@
+"""The library API: what the CLI and the scheduled jobs both call."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .build import BuildResult, Progress, build_pages
+from .errors import UserError
+from .site import Site, load_site
+from .store import Store, open_store
+
+
+@dataclass
+class Project:
+    """A loaded site and its store: the handle every job works with."""
+
+    site: Site
+    store: Store
+
+    @classmethod
+    def open(cls, root: Path | str = ".") -> Project:
+        site = load_site(root)
+        return cls(site=site, store=open_store(site.config.site.store, site.root))
+
+
+@dataclass
+class CheckReport:
+    pages: int
+    examples: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+
+    @property
+    def publishable(self) -> bool:
+        return not self.examples and not self.claims
+
+
+def check(root: Path | str = ".") -> CheckReport:
+    """Validate config, content and templates (renders every page in memory, writes nothing)."""
+    from .plan import plan_site
+    from .render import Renderer
+    site = load_site(root)
+    plan = plan_site(site)
+    from .build import check_paths
+    check_paths(plan)
+    renderer = Renderer(site)
+    for page in plan:
+        renderer.render(page)
+    return CheckReport(pages=len(plan), examples=site.examples, claims=site.claims)
+
+
+def build(project: Project, *, towns: list[str] | None = None,
+          conditions: list[str] | None = None, dry_run: bool = False, today: date | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    return build_pages(project.site, project.store, towns=towns, conditions=conditions,
+                       dry_run=dry_run, today=today, progress=progress)
+
+
+def refuse_examples(site: Site, action: str) -> None:
+    if site.examples:
+        first = site.examples[0]
+        raise UserError(f"{action} refused: {len(site.examples)} example values remain in config "
+                        f"(first: {first}); replace them, then run `seo check`")
+    if site.claims:
+        raise UserError(f"{action} refused: {len(site.claims)} cure/guarantee claims in content "
+                        f"(first: {site.claims[0]})")
+
+
+@dataclass
+class PublishResult:
+    target: Path
+    copied: int
+    deleted: int
+    dry_run: bool
+
+
+def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
+    """Copy the built site to the publish target (a local folder), refusing while examples remain."""
+    site = project.site
+    refuse_examples(site, "publish")
+    src = site.path(site.config.site.output)
+    if not (src / "index.html").exists():
+        raise UserError(f"nothing built in {src}; run `seo pages build` first")
+    target = site.path(site.config.site.publish.path)
+    from .write import SiteWriter
+    writer = SiteWriter(target)
+    live = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
+    for rel in sorted(live):
+        writer.add(rel, (src / rel).read_bytes())
+    if target.exists():
+        for p in target.rglob("*"):
+            if p.is_file() and p.relative_to(target).as_posix() not in live:
+                writer.delete(p.relative_to(target).as_posix())
+    changed, gone = writer.changes()
+    if dry_run:
+        return PublishResult(target, len(changed), len(gone), True)
+    written, deleted = writer.commit()
+    return PublishResult(target, written, deleted, False)
+
+
+def clean_output(project: Project) -> None:
+    shutil.rmtree(project.site.path(project.site.config.site.output), ignore_errors=True)

@@ -1,0 +1,244 @@
+"""`seo pages build`: plan -> render -> guard -> write -> sitemap, incrementally.
+
+A page is re-rendered only when its inputs changed (its fingerprint: the templates, the site
+config, the town list, its own town and condition content); the guard then runs over every page,
+and a page whose verdict flipped is re-rendered with the right robots/canonical. A rebuild with
+nothing changed renders nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import guard
+from .errors import UserError
+from .plan import PagePlan, plan_site
+from .render import Renderer, templates_fingerprint
+from .site import Site
+from .sitemap import robots_txt, sitemap_xml
+from .store import Store, page_events, pages
+from .write import SiteWriter
+
+RENDER_VERSION = "1"  # bump when code changes what a page contains
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    planned: int = 0
+    rendered: int = 0
+    written: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    flagged: list[tuple[str, list[str]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changed_paths: list[str] = field(default_factory=list)
+    indexable: int = 0
+    max_similarity: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {"planned": self.planned, "rendered": self.rendered, "written": self.written,
+                "deleted": self.deleted, "unchanged": self.unchanged, "indexable": self.indexable,
+                "noindex": len(self.flagged)}
+
+
+def _sha(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class Fingerprints:
+    """Per-page input hashes built from per-entity hashes, computed once per build."""
+
+    def __init__(self, site: Site, renderer: Renderer) -> None:
+        root = site.root
+        self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
+                           (root / "config/site.yaml").read_text(encoding="utf-8"),
+                           json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
+                                        t.config.geo.lng, t.location.id] for t in site.towns]),
+                           json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
+                                       for c in site.conditions]))
+        self.town = {t.slug: _sha(t.config.model_dump_json(), t.note.text if t.note else "")
+                     for t in site.towns}
+        self.cond = {c.slug: _sha(c.source_text) for c in site.conditions}
+        self.notes = {(t.slug, c): n.text for t in site.towns for c, n in t.condition_notes.items()}
+        self.all_towns = _sha(*self.town.values()) if site.towns else ""
+
+    def of(self, page: PagePlan) -> str:
+        parts = [self.common, page.kind, page.url_path]
+        if page.kind == "areas":
+            parts.append(self.all_towns)
+        if page.town:
+            parts.append(self.town[page.town])
+        if page.condition:
+            parts.append(self.cond[page.condition])
+        if page.town and page.condition:
+            parts.append(self.notes.get((page.town, page.condition), ""))
+        return _sha(*parts)
+
+
+def check_paths(plan: list[PagePlan]) -> None:
+    seen: dict[str, PagePlan] = {}
+    for page in plan:
+        if page.file in seen:
+            other = seen[page.file]
+            raise UserError(f"two pages map to {page.url_path!r}: {other.kind} "
+                            f"{other.town or other.condition or ''} and {page.kind} "
+                            f"{page.town or page.condition or ''}", file="config/towns.yaml",
+                            key="slug")
+        seen[page.file] = page
+
+
+def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
+                conditions: list[str] | None = None, dry_run: bool = False,
+                today: date | None = None, progress: Progress | None = None) -> BuildResult:
+    today = today or date.today()
+    out_dir = site.path(site.config.site.output)
+    settings = site.config.site.guard
+    full_plan = plan_site(site)
+    check_paths(full_plan)
+    selected = {p.key for p in plan_site(site, towns, conditions)}
+    renderer = Renderer(site)
+    fps = Fingerprints(site, renderer)
+    rows = store.page_rows()
+    result = BuildResult(planned=len(selected), dry_run=dry_run)
+
+    html_by_key: dict[str, str] = {}
+    rendered_as: dict[str, bool] = {}
+    fingerprint: dict[str, str] = {}
+    todo = []
+    for page in full_plan:
+        fp = fps.of(page)
+        fingerprint[page.key] = fp
+        row = rows.get(page.key)
+        stale = row is None or row["fingerprint"] != fp or row["removed"] is not None
+        if (stale and page.key in selected) or not (out_dir / page.file).exists():
+            todo.append(page)
+    for n, page in enumerate(todo, start=1):
+        row = rows.get(page.key)
+        indexable = True if row is None else bool(row["indexable"])
+        html_by_key[page.key] = renderer.render(
+            page, indexable=indexable, canonical=None if indexable else renderer.hub_of(page))
+        rendered_as[page.key] = indexable
+        if progress:
+            progress("render", n, len(todo))
+    result.rendered = len(todo)
+
+    verdicts = _run_guard(site, full_plan, html_by_key, rows, out_dir, fingerprint, settings)
+    for page in full_plan:
+        v = verdicts[page.key]
+        was = rendered_as.get(page.key, None if page.key not in rows else bool(
+            rows[page.key]["indexable"]))
+        if was is not None and was != v.indexable:
+            html_by_key[page.key] = renderer.render(
+                page, indexable=v.indexable,
+                canonical=None if v.indexable else renderer.hub_of(page))
+            result.rendered += 1
+        if not v.indexable:
+            result.flagged.append((page.url_path, v.reasons))
+        result.warnings += [f"{page.url_path}: {w}" for w in v.warnings]
+        result.max_similarity = max(result.max_similarity, v.similarity)
+    result.indexable = sum(1 for v in verdicts.values() if v.indexable)
+
+    writer = SiteWriter(out_dir)
+    new_rows = _page_rows(full_plan, html_by_key, rows, verdicts, fingerprint, today, writer)
+    removed = [path for path, row in rows.items()
+               if path not in fingerprint and row["removed"] is None]
+    for path in removed:
+        writer.delete(path.lstrip("/") + "index.html")
+    base = site.config.business.url
+    entries = []
+    for page in full_plan:
+        row = new_rows.get(page.key) or rows[page.key]
+        if verdicts[page.key].indexable:
+            entries.append((renderer.url(page.url_path), row["last_changed"]))
+    writer.add("sitemap.xml", sitemap_xml(entries))
+    writer.add("robots.txt", robots_txt(base))
+    changed, gone = writer.changes()
+    result.changed_paths = sorted(changed)
+    result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in changed)
+    if dry_run:
+        result.written, result.deleted = len(changed), len(gone)
+        return result
+    result.written, result.deleted = writer.commit()
+    _save(store, new_rows, removed, rows, today)
+    return result
+
+
+def _run_guard(site: Site, plan: list[PagePlan], html_by_key: dict[str, str],
+               rows: dict[str, dict], out_dir: Path, fingerprint: dict[str, str],
+               settings) -> dict[str, guard.Verdict]:
+    vocab = guard.Vocabulary()
+    analysed = []
+    for page in plan:
+        page_html = html_by_key.get(page.key)
+        if page_html is None:
+            page_html = (out_dir / page.file).read_text(encoding="utf-8")
+        town = site.town(page.town) if page.town else None
+        analysed.append(guard.analyse(page.key, page.kind, page_html, town,
+                                      settings.shingle_size, vocab))
+    return guard.judge(analysed, settings.similarity_threshold, settings.min_local_facts)
+
+
+def _page_rows(plan: list[PagePlan], html_by_key: dict[str, str], rows: dict[str, dict],
+               verdicts: dict[str, guard.Verdict], fingerprint: dict[str, str], today: date,
+               writer: SiteWriter) -> dict[str, dict]:
+    """Rows for pages rendered this build (others keep their row), adding files to the writer."""
+    new_rows: dict[str, dict] = {}
+    for page in plan:
+        v = verdicts[page.key]
+        old = rows.get(page.key)
+        page_html = html_by_key.get(page.key)
+        if page_html is None:
+            if old is not None and (old["similarity"] != v.similarity or old["twin"] != v.twin
+                                    or old["local_facts"] != v.facts):
+                new_rows[page.key] = {**old, "similarity": v.similarity, "twin": v.twin,
+                                      "local_facts": v.facts, "reasons": "; ".join(v.reasons)}
+            continue
+        data = page_html.encode()
+        writer.add(page.file, data)
+        content_hash = hashlib.sha256(data).hexdigest()
+        unchanged = old is not None and old["content_hash"] == content_hash and old["removed"] is None
+        new_rows[page.key] = {
+            "path": page.key, "kind": page.kind, "town": page.town, "condition": page.condition,
+            "fingerprint": fingerprint[page.key], "content_hash": content_hash,
+            "indexable": v.indexable, "similarity": v.similarity, "twin": v.twin,
+            "local_facts": v.facts, "reasons": "; ".join(v.reasons),
+            "first_published": old["first_published"] if old else today,
+            "last_changed": old["last_changed"] if unchanged and old else today,
+            "removed": None,
+        }
+    return new_rows
+
+
+def _save(store: Store, new_rows: dict[str, dict], removed: list[str], old_rows: dict[str, dict],
+          today: date) -> None:
+    with store.begin() as conn:
+        for key, row in sorted(new_rows.items()):
+            old = old_rows.get(key)
+            if old is None:
+                conn.execute(pages.insert().values(**row))
+                conn.execute(page_events.insert().values(path=key, day=today, event="created",
+                                                         detail=""))
+                continue
+            conn.execute(pages.update().where(pages.c.path == key).values(**row))
+            if old["content_hash"] != row["content_hash"] or old["removed"] is not None:
+                conn.execute(page_events.insert().values(path=key, day=today, event="changed",
+                                                         detail=""))
+            if bool(old["indexable"]) != bool(row["indexable"]):
+                event = "indexed" if row["indexable"] else "noindexed"
+                conn.execute(page_events.insert().values(path=key, day=today, event=event,
+                                                         detail=row["reasons"]))
+        for key in removed:
+            conn.execute(pages.update().where(pages.c.path == key).values(removed=today))
+            conn.execute(page_events.insert().values(path=key, day=today, event="removed",
+                                                     detail=""))

@@ -1,0 +1,136 @@
+"""The `seo` command line: a thin layer over seo.api (the jobs call the same functions)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import api
+from .errors import ExternalError, NotConfigured, UserError
+
+
+class SeoGroup(click.Group):
+    """Turns user errors into one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except ExternalError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except NotConfigured as exc:
+            click.echo(f"not configured: {exc}", err=True)
+            ctx.exit(3)
+
+
+def root_option(f):
+    return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+                        default=lambda: os.environ.get("SEO_ROOT", "."), show_default="SEO_ROOT or .",
+                        help="Project folder holding config/ and content/.")(f)
+
+
+@click.group(cls=SeoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="seo")
+def main() -> None:
+    """Local-SEO automation: location pages, rankings, Google Business Profile, weekly report."""
+
+
+@main.command()
+@root_option
+def check(root: Path) -> None:
+    """Validate config, content and templates; list example values still to replace."""
+    report = api.check(root)
+    click.echo(f"ok: config, content and templates valid; {report.pages} pages planned")
+    if report.claims:
+        click.echo(f"{len(report.claims)} cure/guarantee claims in content:")
+        for line in report.claims:
+            click.echo(f"  {line}")
+    if report.examples:
+        click.echo(f"{len(report.examples)} example values to replace before publishing:")
+        for line in report.examples:
+            click.echo(f"  {line}")
+    if report.claims:
+        sys.exit(1)
+
+
+@main.group()
+def pages() -> None:
+    """Location pages: town x condition, hubs, areas-we-serve."""
+
+
+def _progress(stage: str, n: int, total: int) -> None:
+    if sys.stderr.isatty() and (n == total or n % 50 == 0):
+        click.echo(f"\r{stage}: {n}/{total}", err=True, nl=n == total)
+
+
+@pages.command("build")
+@root_option
+@click.option("--town", "towns", multiple=True, metavar="SLUG", help="Only this town (repeatable).")
+@click.option("--condition", "conditions", multiple=True, metavar="SLUG",
+              help="Only this condition (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+def pages_build(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...],
+                dry_run: bool) -> None:
+    """Render the site into the output folder (only what changed)."""
+    project = api.Project.open(root)
+    result = api.build(project, towns=list(towns) or None, conditions=list(conditions) or None,
+                       dry_run=dry_run, progress=_progress)
+    echo_build(result, project.site.path(project.site.config.site.output))
+
+
+def echo_build(result, out: Path) -> None:
+    verb = "would write" if result.dry_run else "wrote"
+    click.echo(f"{result.planned} pages planned, {result.rendered} rendered, {verb} "
+               f"{result.written} files, {result.deleted} deleted -> {out}")
+    click.echo(f"doorway guard: {result.indexable} indexable, {len(result.flagged)} noindex; "
+               f"highest similarity {result.max_similarity:.0%}")
+    for path, reasons in result.flagged:
+        click.echo(f"  noindex {path}: {'; '.join(reasons)}")
+    for warning in result.warnings:
+        click.echo(f"  warning {warning}")
+    if result.dry_run:
+        for rel in result.changed_paths:
+            click.echo(f"  would write {rel}")
+
+
+@main.command()
+@root_option
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def preview(root: Path, port: int, host: str) -> None:
+    """Serve the built site on localhost (Ctrl-C to stop)."""
+    from .preview import make_server
+    project = api.Project.open(root)
+    folder = project.site.path(project.site.config.site.output)
+    if not (folder / "index.html").exists():
+        raise UserError(f"nothing built in {folder}; run `seo pages build` first")
+    try:
+        server = make_server(folder, host, port)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}", key="--port") from None
+    click.echo(f"serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@main.command()
+@root_option
+@click.option("--dry-run", is_flag=True, help="Show what would be copied; copy nothing.")
+def publish(root: Path, dry_run: bool) -> None:
+    """Copy the built site to the publish target; refuses while example values remain."""
+    project = api.Project.open(root)
+    result = api.publish(project, dry_run=dry_run)
+    verb = "would copy" if dry_run else "copied"
+    click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

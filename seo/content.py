@@ -1,0 +1,144 @@
+"""Condition articles and town notes: Markdown files with YAML front matter under `content/`.
+
+content/conditions/<slug>.md          one condition: structured front matter + the full article
+content/towns/<town>.md               staff's notes about a town (shown on every page for that town)
+content/towns/<town>/<condition>.md   optional notes for one town x condition page
+
+Markdown is converted here, once per file, never once per page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import markdown
+from pydantic import Field
+
+from .errors import UserError
+from .settings import NonEmpty, Slug, Strict, Url
+from .validate import validate_model
+from .yamlio import Located, parse_yaml
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.S | re.M)
+
+
+class Source(Strict):
+    title: NonEmpty
+    url: Url
+
+
+class Review(Strict):
+    date: date
+    by: Slug  # a practitioner id from config
+
+
+class ConditionMeta(Strict):
+    name: NonEmpty
+    slug: Slug
+    short_name: str = ""  # lower-case form used inside sentences and titles
+    synonyms: list[str] = []
+    summary: NonEmpty
+    symptoms: list[str] = Field(min_length=1)
+    causes: list[str] = Field(min_length=1)
+    tcm_view: NonEmpty
+    treatment: list[str] = Field(min_length=1)
+    what_to_expect: NonEmpty
+    sessions: NonEmpty
+    self_care: list[str] = []
+    related: list[Slug] = []
+    sources: list[Source] = []
+    reviewed: Review | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    meta: ConditionMeta
+    body_html: str
+    file: str
+    source_text: str  # raw file text, for fingerprints and the claims lint
+
+    @property
+    def slug(self) -> str:
+        return self.meta.slug
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def phrase(self) -> str:
+        return self.meta.short_name or self.meta.name.lower()
+
+
+@dataclass(frozen=True)
+class Note:
+    html: str
+    text: str
+    file: str
+
+
+_md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+
+
+def to_html(text: str) -> str:
+    """Markdown to HTML. Raw HTML in content is escaped: content is text, not markup."""
+    _md.reset()
+    return _md.convert(text.replace("<", "&lt;"))
+
+
+def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise UserError("missing YAML front matter (a block between '---' lines at the top)", file=file,
+                        line=1)
+    located = parse_yaml(match.group(1), file, line_offset=1)
+    if not isinstance(located.data, dict):
+        raise UserError("front matter must be a mapping of keys to values", file=file, line=2)
+    body_line = text[: match.end()].count("\n") + 1
+    return located, text[match.end():], body_line
+
+
+def read_text(path: Path, display: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError("not UTF-8 text", file=display) from None
+
+
+def load_condition(path: Path, display: str) -> Condition:
+    text = read_text(path, display)
+    located, body, _ = split_front_matter(text, display)
+    meta = validate_model(ConditionMeta, located)
+    return Condition(meta=meta, body_html=to_html(body.strip()), file=display, source_text=text)
+
+
+def load_note(path: Path, display: str) -> Note:
+    text = read_text(path, display)
+    if FRONT_MATTER.match(text):
+        raise UserError("town notes are plain Markdown; remove the front matter block", file=display,
+                        line=1)
+    body = text.strip()
+    if not body:
+        raise UserError("note is empty", file=display)
+    return Note(html=to_html(body), text=body, file=display)
+
+
+CLAIMS = re.compile(
+    r"\b(cures?|cured|curing|guarantee[sd]?|guaranteeing|100\s?%|miracle|permanent(?:ly)? "
+    r"(?:fix|cure|relief)|eliminates? (?:all )?pain|never (?:come|comes) back|risk[- ]free)\b",
+    re.I,
+)
+
+
+def lint_claims(text: str, file: str) -> list[str]:
+    """Cure/guarantee claims in health content (YMYL): one finding per offending line."""
+    findings = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in CLAIMS.finditer(line):
+            findings.append(f"{file}:{number}: claim {match.group(0)!r}: health content must not "
+                            "promise a cure or a result")
+    return findings
+

@@ -1,0 +1,193 @@
+"""The clinic's settings: one schema, defaults in one place, validated once at load.
+
+`config/site.yaml` holds the business, its locations, site options and integrations;
+`config/towns.yaml` the served towns; `config/schedule.yaml` (optional) the job schedule.
+Every model forbids unknown keys so that a typo is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+DAY_NAMES = {"Mo": "Monday", "Tu": "Tuesday", "We": "Wednesday", "Th": "Thursday",
+             "Fr": "Friday", "Sa": "Saturday", "Su": "Sunday"}
+
+
+def check_slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError(f"slug {value!r} must be lowercase letters, digits and single hyphens "
+                         "(no slashes, dots or spaces)")
+    return value
+
+
+def check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.I):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def check_time(value: str) -> str:
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+        raise ValueError(f"{value!r} is not a 24-hour time HH:MM")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(check_slug)]
+Url = Annotated[str, AfterValidator(check_url)]
+Time = Annotated[str, AfterValidator(check_time)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Geo(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
+class Address(Strict):
+    street: NonEmpty
+    locality: NonEmpty
+    region: NonEmpty
+    postal_code: NonEmpty
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+
+    def one_line(self) -> str:
+        return f"{self.street}, {self.locality}, {self.region} {self.postal_code}"
+
+
+class Hours(Strict):
+    days: list[Literal["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]] = Field(min_length=1)
+    opens: Time
+    closes: Time
+
+    @model_validator(mode="after")
+    def _order(self) -> Hours:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes {self.closes} is not after opens {self.opens}")
+        return self
+
+
+class SpecialDay(Strict):
+    date: date
+    closed: bool = True
+    opens: Time | None = None
+    closes: Time | None = None
+    name: str = ""
+
+
+class Location(Strict):
+    id: Slug
+    name: NonEmpty
+    address: Address
+    geo: Geo
+    telephone: NonEmpty
+    hours: list[Hours] = Field(min_length=1)
+    special_hours: list[SpecialDay] = []
+    gbp_location: str = ""  # e.g. "locations/1234567890"
+    place_id: str = ""
+
+
+class Practitioner(Strict):
+    id: Slug
+    name: NonEmpty
+    credentials: str = ""
+    bio: str = ""
+
+
+class Categories(Strict):
+    primary: NonEmpty
+    additional: list[str] = []
+
+
+class Business(Strict):
+    name: NonEmpty
+    type: str = Field(default="MedicalClinic", pattern=r"^[A-Z][A-Za-z]+$")
+    url: Url
+    booking_url: Url
+    telephone: NonEmpty
+    email: str = ""
+    description: str = ""
+    categories: Categories
+    practitioners: list[Practitioner] = []
+    reviewer: str = ""  # practitioner id who medically reviews the content
+    same_as: list[Url] = []
+
+    @field_validator("url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+
+class GuardSettings(Strict):
+    similarity_threshold: float = Field(default=0.45, gt=0, le=1)
+    min_local_facts: int = Field(default=6, ge=0)
+    shingle_size: int = Field(default=5, ge=2, le=12)
+
+
+class PublishSettings(Strict):
+    target: Literal["folder"] = "folder"
+    path: str = "build/public"
+
+
+class SiteOptions(Strict):
+    language: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    output: str = "build/site"
+    store: str = "sqlite:///build/seo.sqlite3"
+    nearby_towns: int = Field(default=3, ge=0, le=10)
+    guard: GuardSettings = GuardSettings()
+    publish: PublishSettings = PublishSettings()
+    theme_color: str = Field(default="#1f5f4a", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class KeywordSettings(Strict):
+    patterns: list[str] = ["{condition} acupuncture {town}", "acupuncture for {condition} {town} {state}"]
+    town_patterns: list[str] = ["acupuncture {town} {state}", "acupuncturist {town}"]
+    extra: list[dict[str, str]] = []
+    competitors: list[str] = []
+
+
+class SiteConfig(Strict):
+    business: Business
+    locations: list[Location] = Field(min_length=1)
+    site: SiteOptions = SiteOptions()
+    keywords: KeywordSettings = KeywordSettings()
+    integrations: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _unique_locations(self) -> SiteConfig:
+        seen: set[str] = set()
+        for i, loc in enumerate(self.locations):
+            if loc.id in seen:
+                raise ValueError(f"locations[{i}].id: duplicate location id {loc.id!r}")
+            seen.add(loc.id)
+        ids = {p.id for p in self.business.practitioners}
+        if self.business.reviewer and self.business.reviewer not in ids:
+            raise ValueError(f"business.reviewer: unknown practitioner {self.business.reviewer!r}")
+        return self
+
+
+class TownConfig(Strict):
+    name: NonEmpty
+    slug: Slug
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+    county: NonEmpty
+    geo: Geo
+    served_by: Slug
+    neighbourhoods: list[str] = []
+    roads: list[str] = []
+    landmarks: list[str] = []
+    zip_codes: list[str] = []
+    place_id: str = ""
+
+
+class TownsFile(Strict):
+    towns: list[TownConfig] = Field(min_length=1)

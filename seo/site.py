@@ -1,0 +1,194 @@
+"""Load and validate the clinic's whole source of truth, once, into one Site model."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .content import Condition, Note, lint_claims, load_condition, load_note
+from .errors import UserError
+from .geo import direction, drive_estimate, miles_between
+from .settings import Location, SiteConfig, TownConfig, TownsFile
+from .validate import validate_model
+from .yamlio import load_yaml
+
+
+@dataclass(frozen=True)
+class Town:
+    config: TownConfig
+    location: Location
+    straight_miles: float
+    road_miles: float
+    drive_minutes: int
+    direction: str  # of the town as seen from the clinic
+    note: Note | None
+    condition_notes: dict[str, Note]
+    nearby: tuple[str, ...]  # slugs of the closest other towns
+
+    @property
+    def slug(self) -> str:
+        return self.config.slug
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def facts(self) -> list[str]:
+        """The town's own checkable facts, as they appear in page text."""
+        c = self.config
+        return [c.county, f"{self.road_miles} miles", f"{self.drive_minutes} minutes",
+                *c.neighbourhoods, *c.roads, *c.landmarks, *c.zip_codes]
+
+
+@dataclass
+class Site:
+    root: Path
+    config: SiteConfig
+    towns: list[Town]
+    conditions: list[Condition]
+    examples: list[str] = field(default_factory=list)  # "config/site.yaml:12: business.telephone"
+    claims: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # hash of every input file
+
+    def town(self, slug: str) -> Town:
+        for town in self.towns:
+            if town.slug == slug:
+                return town
+        raise UserError(f"unknown town {slug!r} (known: {', '.join(t.slug for t in self.towns)})",
+                        key="--town")
+
+    def condition(self, slug: str) -> Condition:
+        for cond in self.conditions:
+            if cond.slug == slug:
+                return cond
+        known = ", ".join(c.slug for c in self.conditions)
+        raise UserError(f"unknown condition {slug!r} (known: {known})", key="--condition")
+
+    def location(self, loc_id: str) -> Location:
+        return next(loc for loc in self.config.locations if loc.id == loc_id)
+
+    def path(self, setting: str) -> Path:
+        """A path setting resolved against the project root."""
+        p = Path(setting)
+        return p if p.is_absolute() else self.root / p
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load_site(root: Path | str = ".") -> Site:
+    """Read config/ and content/ under `root`; raise UserError on the first problem found."""
+    root = Path(root).resolve()
+    digest = hashlib.sha256()
+    site_loc = load_yaml(root / "config/site.yaml", "config/site.yaml")
+    config = validate_model(SiteConfig, site_loc)
+    towns_loc = load_yaml(root / "config/towns.yaml", "config/towns.yaml")
+    towns_file = validate_model(TownsFile, towns_loc)
+    examples = [f"{loc.file}:{loc.line_of(p)}: {p}" for loc in (site_loc, towns_loc)
+                for p in loc.examples]
+    for name in ("config/site.yaml", "config/towns.yaml"):
+        digest.update((root / name).read_bytes())
+
+    conditions = _load_conditions(root, digest)
+    cond_slugs = {c.slug for c in conditions}
+    for cond in conditions:
+        for i, rel in enumerate(cond.meta.related):
+            if rel not in cond_slugs or rel == cond.slug:
+                raise UserError(f"unknown related condition {rel!r}", file=cond.file,
+                                key=f"related[{i}]")
+        if cond.meta.reviewed and cond.meta.reviewed.by not in {
+                p.id for p in config.business.practitioners}:
+            raise UserError(f"unknown practitioner {cond.meta.reviewed.by!r}", file=cond.file,
+                            key="reviewed.by")
+
+    towns = _build_towns(root, config, towns_file, towns_loc, cond_slugs, digest)
+    claims = [f for c in conditions for f in lint_claims(c.source_text, c.file)]
+    for town in towns:
+        for note in [town.note, *town.condition_notes.values()]:
+            if note:
+                claims += lint_claims(note.text, note.file)
+    return Site(root=root, config=config, towns=towns, conditions=conditions, examples=examples,
+                claims=claims, fingerprint=digest.hexdigest())
+
+
+def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
+    folder = root / "content/conditions"
+    files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+    if not files:
+        raise UserError("no condition files (*.md) found", file="content/conditions/")
+    conditions: list[Condition] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        cond = load_condition(path, _rel(path, root))
+        digest.update(cond.source_text.encode())
+        if cond.slug in seen:
+            raise UserError(f"duplicate slug {cond.slug!r} (also in {seen[cond.slug]})",
+                            file=cond.file, key="slug")
+        if path.stem != cond.slug:
+            raise UserError(f"slug {cond.slug!r} does not match the file name {path.name!r}",
+                            file=cond.file, key="slug")
+        seen[cond.slug] = cond.file
+        conditions.append(cond)
+    return conditions
+
+
+def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
+                 cond_slugs: set[str], digest: hashlib._Hash) -> list[Town]:
+    locations = {loc.id: loc for loc in config.locations}
+    seen: set[str] = set()
+    for i, tc in enumerate(towns_file.towns):
+        key = f"towns[{i}]"
+        if tc.slug in seen:
+            raise UserError(f"duplicate town slug {tc.slug!r}", file=located.file, key=f"{key}.slug",
+                            line=located.line_of(f"{key}.slug"))
+        seen.add(tc.slug)
+        if tc.served_by not in locations:
+            raise UserError(f"unknown location {tc.served_by!r} (known: {', '.join(locations)})",
+                            file=located.file, key=f"{key}.served_by",
+                            line=located.line_of(f"{key}.served_by"))
+    _check_note_files(root, seen, cond_slugs)
+
+    towns: list[Town] = []
+    for tc in towns_file.towns:
+        loc = locations[tc.served_by]
+        straight = miles_between(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng)
+        road, minutes = drive_estimate(straight)
+        note_path = root / "content/towns" / f"{tc.slug}.md"
+        note = load_note(note_path, _rel(note_path, root)) if note_path.exists() else None
+        cnotes: dict[str, Note] = {}
+        folder = root / "content/towns" / tc.slug
+        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+            cnotes[path.stem] = load_note(path, _rel(path, root))
+        for n in ([note] if note else []) + list(cnotes.values()):
+            digest.update(n.text.encode())
+        others = sorted(
+            (miles_between(tc.geo.lat, tc.geo.lng, o.geo.lat, o.geo.lng), o.slug)
+            for o in towns_file.towns if o.slug != tc.slug)
+        towns.append(Town(
+            config=tc, location=loc, straight_miles=round(straight, 1), road_miles=road,
+            drive_minutes=minutes,
+            direction=direction(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng),
+            note=note, condition_notes=cnotes,
+            nearby=tuple(slug for _, slug in others[: config.site.nearby_towns])))
+    return towns
+
+
+def _check_note_files(root: Path, towns: set[str], conditions: set[str]) -> None:
+    folder = root / "content/towns"
+    if not folder.is_dir():
+        return
+    for entry in sorted(folder.iterdir()):
+        rel = _rel(entry, root)
+        if entry.is_file() and entry.suffix == ".md" and entry.stem not in towns:
+            raise UserError(f"notes for unknown town {entry.stem!r}", file=rel)
+        if entry.is_dir():
+            if entry.name not in towns:
+                raise UserError(f"notes folder for unknown town {entry.name!r}", file=rel)
+            for sub in sorted(entry.glob("*.md")):
+                if sub.stem not in conditions:
+                    raise UserError(f"notes for unknown condition {sub.stem!r}", file=_rel(sub, root))
