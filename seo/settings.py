@@ -155,12 +155,22 @@ class KeywordSettings(Strict):
     competitors: list[str] = []
 
 
+class Integrations(Strict):
+    """Outside services. Each stage owns (and types) its own section; all are optional."""
+
+    search_console: dict[str, Any] | None = None  # rankings: Search Console
+    serp: dict[str, Any] | None = None  # rankings: live SERP provider
+    gbp: dict[str, Any] | None = None  # Google Business Profile
+    email: dict[str, Any] | None = None  # weekly report delivery
+    audit: dict[str, Any] | None = None  # site audit
+
+
 class SiteConfig(Strict):
     business: Business
     locations: list[Location] = Field(min_length=1)
     site: SiteOptions = SiteOptions()
     keywords: KeywordSettings = KeywordSettings()
-    integrations: dict[str, Any] = {}
+    integrations: Integrations = Integrations()
 
     @model_validator(mode="after")
     def _unique_locations(self) -> SiteConfig:
