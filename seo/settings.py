@@ -148,19 +148,119 @@ class SiteOptions(Strict):
     theme_color: str = Field(default="#1f5f4a", pattern=r"^#[0-9a-fA-F]{6}$")
 
 
+class ExtraKeyword(Strict):
+    """An explicit keyword: checked in each listed town (all towns when none), aimed at `target`."""
+
+    keyword: NonEmpty
+    towns: list[Slug] = []
+    condition: Slug | None = None
+    target: str = Field(default="", pattern=r"^(/.*)?$")  # a URL path; default: town or town x condition page
+
+
 class KeywordSettings(Strict):
     patterns: list[str] = ["{condition} acupuncture {town}", "acupuncture for {condition} {town} {state}"]
     town_patterns: list[str] = ["acupuncture {town} {state}", "acupuncturist {town}"]
-    extra: list[dict[str, str]] = []
-    competitors: list[str] = []
+    extra: list[ExtraKeyword] = []
+    competitors: list[str] = []  # competitor domains or business names, marked in live results
+
+
+def check_sc_property(value: str) -> str:
+    if value.startswith("sc-domain:") and len(value) > len("sc-domain:") and "/" not in value:
+        return value
+    if re.match(r"^https?://[^\s/]+/(\S*/)?$", value):
+        return value
+    raise ValueError(f"{value!r} is neither a domain property (sc-domain:example.com) nor a "
+                     "URL-prefix property ending in / (https://www.example.com/)")
+
+
+class SearchConsoleSettings(Strict):
+    """Search Console (rankings). Credentials: `seo auth google`, or a service-account key."""
+
+    property: Annotated[str, AfterValidator(check_sc_property)]
+    api_endpoint: Url | None = None  # default Google's; set for a proxy or a local test server
+    token_uri: Url | None = None  # default https://oauth2.googleapis.com/token
+    service_account_file: str = ""  # path to a key file; or $SEO_GOOGLE_SERVICE_ACCOUNT
+    days: int = Field(default=28, ge=1, le=480)  # how far back each check fetches
+    provisional_days: int = Field(default=3, ge=0, le=10)  # fallback when Google gives no metadata
+    row_limit: int = Field(default=25000, ge=1, le=25000)
+    retries: int = Field(default=3, ge=0, le=10)  # 429/5xx retries (googleapiclient backoff)
+
+
+class SerpSettings(Strict):
+    """Live SERP provider (rankings). Secrets come from environment variables, never from config."""
+
+    provider: Literal["dataforseo", "serpapi"]
+    base_url: Url | None = None  # default the provider's public API
+    monthly_budget: int = Field(default=2000, ge=0)  # requests per calendar month, never exceeded
+    concurrency: int = Field(default=4, ge=1, le=64)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff: float = Field(default=2.0, ge=0, le=120)  # seconds; doubled on each retry
+    timeout: float = Field(default=60.0, gt=0, le=600)  # seconds per request
+    device: Literal["desktop", "mobile"] = "desktop"
+    language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    depth: int = Field(default=100, ge=10, le=700)
+    radius: float = Field(default=5000, ge=199.9, le=199999)  # organic location_coordinate radius
+    zoom: int = Field(default=13, ge=3, le=21)  # maps location_coordinate zoom
+    maps: bool = True  # also check the local pack / maps position
+    run_timeout: float = Field(default=3600, gt=0)  # seconds for the whole crawl child process
+
+
+LISTING_FIELDS = ("title", "categories", "phone", "website", "address", "hours", "special_hours",
+                  "service_area", "description", "services", "open_info")
+
+
+class GbpEndpoints(Strict):
+    """Every Google endpoint the listing stage calls, so it can run behind a proxy or in tests."""
+
+    business_information: Url = "https://mybusinessbusinessinformation.googleapis.com/"
+    v4: Url = "https://mybusiness.googleapis.com/v4/"
+    token_uri: Url = "https://oauth2.googleapis.com/token"
+
+
+class GbpUtm(Strict):
+    source: NonEmpty = "google"
+    medium: NonEmpty = "organic"
+    website_campaign: NonEmpty = "gbp-listing"
+    post_campaign: NonEmpty = "gbp-post"
+
+
+class GbpPosts(Strict):
+    enabled: bool = True
+    action: Literal["LEARN_MORE", "BOOK"] = "LEARN_MORE"
+    kinds: list[Literal["home", "areas", "town", "condition", "town_condition"]] = [
+        "condition", "town", "town_condition"]
+    substantial_change: float = Field(default=0.2, gt=0, le=1)  # share of the page's words changed
+    rotation: bool = True  # when nothing is new, post one page in turn
+    rotation_days: int = Field(default=7, ge=1)
+    rotation_kinds: list[Literal["home", "areas", "town", "condition", "town_condition"]] = [
+        "condition", "town"]
+    max_per_run: int = Field(default=5, ge=1, le=50)
+    poll_attempts: int = Field(default=3, ge=0, le=20)
+
+
+class GbpSettings(Strict):
+    """Google Business Profile sync (`seo listing ...`)."""
+
+    account: str = Field(default="", pattern=r"^(accounts/\d+)?$")  # needed for posts (v4)
+    endpoints: GbpEndpoints = GbpEndpoints()
+    drift: dict[Literal[LISTING_FIELDS], Literal["report", "restore", "accept"]] = {}  # type: ignore[valid-type]
+    manage: list[Literal[LISTING_FIELDS]] = list(LISTING_FIELDS)  # type: ignore[valid-type]
+    category_ids: dict[str, str] = {}  # display name -> "gcid:..." when the derived id is wrong
+    open_status: Literal["OPEN", "CLOSED_TEMPORARILY", "CLOSED_PERMANENTLY"] = "OPEN"
+    description_template: str = "gbp_description.txt.j2"
+    utm: GbpUtm = GbpUtm()
+    posts: GbpPosts = GbpPosts()
+    edits_per_minute: int = Field(default=10, ge=1, le=10)  # Google's per-profile limit is 10
+    retries: int = Field(default=2, ge=0, le=5)  # 5xx and non-zero-quota 429 only
+    timeout: float = Field(default=30, gt=0)
 
 
 class Integrations(Strict):
     """Outside services. Each stage owns (and types) its own section; all are optional."""
 
-    search_console: dict[str, Any] | None = None  # rankings: Search Console
-    serp: dict[str, Any] | None = None  # rankings: live SERP provider
-    gbp: dict[str, Any] | None = None  # Google Business Profile
+    search_console: SearchConsoleSettings | None = None  # rankings: Search Console
+    serp: SerpSettings | None = None  # rankings: live SERP provider
+    gbp: GbpSettings | None = None  # Google Business Profile (`seo listing`)
     email: dict[str, Any] | None = None  # weekly report delivery
     audit: dict[str, Any] | None = None  # site audit
 
