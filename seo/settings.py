@@ -255,6 +255,22 @@ class GbpSettings(Strict):
     timeout: float = Field(default=30, gt=0)
 
 
+class AuditSettings(Strict):
+    """Site audit (`seo audit`): the crawl's limits and manners, and the checks' thresholds."""
+
+    url: Url | None = None  # the live site to audit; default business.url
+    user_agent: str = ""  # default "seo-audit/<version> (+<business.url>)"
+    max_pages: int = Field(default=20000, ge=1)
+    max_depth: int = Field(default=20, ge=0)
+    concurrency: int = Field(default=8, ge=1, le=64)  # live sites; local ones get 32
+    autothrottle: bool = True  # live sites only
+    timeout: float = Field(default=3600, gt=0)  # seconds for the whole crawl child process
+    ignore_paths: list[str] = []  # URL path prefixes never crawled (e.g. an external booking app)
+    title_max: int = Field(default=60, ge=10)
+    description_max: int = Field(default=155, ge=20)
+    max_page_kb: int = Field(default=500, ge=1)  # HTML bigger than this is "oversized"
+
+
 class Integrations(Strict):
     """Outside services. Each stage owns (and types) its own section; all are optional."""
 
@@ -262,7 +278,7 @@ class Integrations(Strict):
     serp: SerpSettings | None = None  # rankings: live SERP provider
     gbp: GbpSettings | None = None  # Google Business Profile (`seo listing`)
     email: dict[str, Any] | None = None  # weekly report delivery
-    audit: dict[str, Any] | None = None  # site audit
+    audit: AuditSettings | None = None  # site audit (`seo audit`)
 
 
 class SiteConfig(Strict):
