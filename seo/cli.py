@@ -132,5 +132,11 @@ def publish(root: Path, dry_run: bool) -> None:
     click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
 
 
+from .rankings.cli import auth, rankings  # noqa: E402
+
+main.add_command(rankings)
+main.add_command(auth)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

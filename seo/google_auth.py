@@ -72,13 +72,17 @@ def load_credentials(scopes: list[str], *, token_uri: str | None = None,
                         file=str(path)) from None
 
 
-def run_oauth_flow(client_secrets: Path, scopes: list[str] | None = None, port: int = 0) -> Path:
-    """Google's installed-app flow in the user's browser; stores the token with mode 0600."""
+def run_oauth_flow(client_secrets: Path, scopes: list[str] | None = None, port: int = 0,
+                   open_browser: bool = True) -> Path:
+    """Google's installed-app flow in the user's browser; stores the token with mode 0600.
+
+    The token URI is the client secrets file's own `token_uri` (edit it to go through a proxy).
+    """
     from google_auth_oauthlib.flow import InstalledAppFlow
     if not client_secrets.exists():
         raise UserError("OAuth client secrets file not found (download it from the Google Cloud "
                         "console, APIs & Services > Credentials)", file=str(client_secrets))
     flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes or ALL_SCOPES)
     creds = flow.run_local_server(port=port, access_type="offline", prompt="consent",
-                                  open_browser=True)
+                                  open_browser=open_browser)
     return save_token(creds)

@@ -1,0 +1,176 @@
+"""Live checks from the parent's side: plan tasks, spend the budget, run the crawl child, ingest.
+
+Each crawl is a batch folder (`build/rankings/crawls/<batch>/`: job.json and results.jsonl). The
+folder is removed only after its results and spend are in the store, so a check killed at any
+point is picked up by the next one: leftover batches are ingested first (spend counted once per
+batch), and keyword x town x kind already measured today are not fetched again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ...site import Site
+from ...store import Store
+from ..keywords import Keyword
+from ..observations import Observation, measured_keys, record_spend, save_observations, spent
+from . import Provider, Task, bare, get_provider, norm_name, scrub
+
+KIND_OF_CALL = {"organic": "organic", "local_pack": "organic", "maps": "maps"}
+BUDGET_REASON = "monthly request budget exhausted"
+INTERRUPTED = "check interrupted before this was fetched"
+
+
+@dataclass
+class SerpOutcome:
+    provider: str
+    planned_requests: int = 0
+    requests: int = 0
+    budget_left: int = 0
+    measured: int = 0
+    not_measured: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+def crawl_dir(site: Site) -> Path:
+    return site.path("build/rankings/crawls")
+
+
+def target_for(site: Site) -> dict[str, Any]:
+    cfg = site.config
+    names = sorted({norm_name(cfg.business.name), *(norm_name(loc.name) for loc in cfg.locations)})
+    competitors = sorted({bare(c) if "." in c else norm_name(c) for c in cfg.keywords.competitors})
+    return {"domain": bare(cfg.business.url), "names": names,
+            "place_ids": sorted({loc.place_id for loc in cfg.locations if loc.place_id}),
+            "competitors": competitors}
+
+
+def plan_tasks(site: Site, keywords: list[Keyword], with_maps: bool,
+               done: set[tuple[str, str, str, str]], device: str) -> list[Task]:
+    towns = {t.slug: t for t in site.towns}
+    tasks = []
+    for i, kw in enumerate(keywords):
+        town = towns[kw.town]
+        kinds = [k for k in (("organic", "maps") if with_maps else ("organic",))
+                 if (k, kw.text, kw.town, device) not in done]
+        if kinds:
+            tasks.append(Task(id=str(i), keyword=kw.text, town=kw.town, lat=town.config.geo.lat,
+                              lng=town.config.geo.lng,
+                              place=f"{town.name}, {town.config.state}, United States",
+                              kinds=tuple(kinds)))
+    return tasks
+
+
+def ingest(store: Store, batch_dir: Path, run_id: int | None, outcome: SerpOutcome | None = None,
+           missing_reason: str = INTERRUPTED) -> SerpOutcome:
+    """Store a batch's results; every task x kind without a result becomes "not measured"."""
+    job = json.loads((batch_dir / "job.json").read_text(encoding="utf-8"))
+    outcome = outcome or SerpOutcome(job["provider"])
+    day = date.fromisoformat(job["day"])
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    spend = 0
+    path = batch_dir / "results.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if rec.get("type") == "spend":
+            spend += 1
+        elif rec.get("type") in ("result", "failure"):
+            key = (rec["task"], rec["kind"])
+            if rec["type"] == "result" or key not in results:
+                results[key] = rec
+    obs = []
+    for t in job["tasks"]:
+        for call_kind in t["kinds"]:
+            for kind in [k for k, c in KIND_OF_CALL.items() if c == call_kind]:
+                base = {"source": job["provider"], "kind": kind, "keyword": t["keyword"],
+                        "town": t["town"], "device": job["settings"]["device"], "day": day}
+                rec = results.get((t["id"], kind))
+                if rec is None:
+                    obs.append(Observation(**base, measured=False, reason=missing_reason))
+                elif rec["type"] == "failure":
+                    obs.append(Observation(**base, measured=False, reason=rec["reason"]))
+                else:
+                    obs.append(Observation(**base, measured=True, position=rec["position"],
+                                           url=rec["url"], reason=rec["reason"],
+                                           competitors=rec["competitors"]))
+    save_observations(store, obs, run_id)
+    record_spend(store, job["provider"], job["month"], spend, batch_dir.name)
+    outcome.requests += spend
+    for o in obs:
+        if o.measured:
+            outcome.measured += 1
+        else:
+            outcome.not_measured += 1
+            outcome.reasons[o.reason] = outcome.reasons.get(o.reason, 0) + 1
+    shutil.rmtree(batch_dir)
+    return outcome
+
+
+def ingest_leftovers(store: Store, site: Site, run_id: int | None) -> int:
+    folder = crawl_dir(site)
+    n = 0
+    for batch in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if (batch / "job.json").exists():
+            ingest(store, batch, run_id)
+            n += 1
+    return n
+
+
+def check_serp(site: Site, store: Store, keywords: list[Keyword], *, day: date, run_id: int | None,
+               dry_run: bool = False, on_start: Callable[[int], None] | None = None) -> SerpOutcome:
+    cfg = site.config.integrations.serp
+    assert cfg is not None
+    settings = cfg.model_dump()
+    provider: Provider = get_provider(cfg.provider, settings, cfg.base_url)
+    provider.check_secrets()
+    if not dry_run:
+        ingest_leftovers(store, site, run_id)
+    month = day.strftime("%Y-%m")
+    left = max(0, cfg.monthly_budget - spent(store, cfg.provider, month))
+    done = measured_keys(store, cfg.provider, day)
+    tasks = plan_tasks(site, keywords, cfg.maps, done, cfg.device)
+    outcome = SerpOutcome(cfg.provider, planned_requests=sum(len(t.kinds) for t in tasks),
+                          budget_left=left)
+    if dry_run or not tasks:
+        return outcome
+    batch = f"{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
+    batch_dir = crawl_dir(site) / batch
+    batch_dir.mkdir(parents=True)
+    job = {"provider": cfg.provider, "base_url": cfg.base_url, "settings": settings, "budget": left,
+           "day": day.isoformat(), "month": month, "target": target_for(site),
+           "tasks": [{**t.__dict__, "kinds": list(t.kinds)} for t in tasks],
+           "out": str(batch_dir / "results.jsonl")}
+    (batch_dir / "job.json").write_text(json.dumps(job, sort_keys=True), encoding="utf-8")
+    if on_start:
+        on_start(outcome.planned_requests)
+    missing = INTERRUPTED
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in [str(Path(__file__).resolve().parents[3]), os.environ.get("PYTHONPATH")] if p)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "seo.rankings.serp_crawl",
+                               str(batch_dir / "job.json")], capture_output=True, text=True,
+                              timeout=cfg.run_timeout, env=env)
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            outcome.error = scrub(f"crawl process failed (exit {proc.returncode}): {last}"[:300],
+                                  provider.secrets())
+            missing = f"{INTERRUPTED} (crawl process failed)"
+    except subprocess.TimeoutExpired:
+        outcome.error = f"crawl stopped after run_timeout {cfg.run_timeout:g}s"
+        missing = f"{INTERRUPTED} (crawl timed out)"
+    ingest(store, batch_dir, run_id, outcome, missing)
+    outcome.budget_left = max(0, cfg.monthly_budget - spent(store, cfg.provider, month))
+    return outcome
