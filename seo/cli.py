@@ -132,6 +132,11 @@ def publish(root: Path, dry_run: bool) -> None:
     click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
 
 
+from .audit.cli import audit  # noqa: E402
+
+main.add_command(audit)
+
+
 from .rankings.cli import auth, rankings  # noqa: E402
 
 main.add_command(rankings)

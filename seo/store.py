@@ -127,6 +127,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _register_stage_tables() -> None:
     """Import the modules that declare tables on `metadata` (each stage owns its tables)."""
+    from .audit import history as _audit  # noqa: F401
     from .listing import tables as _listing  # noqa: F401
     from .rankings import observations as _rankings  # noqa: F401
 

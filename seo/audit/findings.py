@@ -1,0 +1,179 @@
+"""Site-level checks over the whole crawl: links, redirects, duplicates, canonical targets,
+noindex, sitemap coverage and orphans. Records are streamed in; only a small summary per URL
+is kept, so a 10,000-page crawl does not hold every page in memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .catalog import Finding
+from .checks import CheckContext, check_page, is_noindex
+from .records import PageRecord, Record, SitemapRecord
+from .scope import Scope
+
+
+@dataclass(slots=True)
+class Summary:
+    status: int
+    via: str
+    referer: str
+    html: bool
+    noindex: bool
+    canonical: str
+    redirect_to: str
+    error: str
+
+
+class Analyzer:
+    def __init__(self, scope: Scope, ctx: CheckContext, start_url: str, *,
+                 meant_indexable: set[str] | None = None, truncated: bool = False) -> None:
+        self.scope, self.ctx, self.start_url = scope, ctx, start_url
+        self.meant_indexable = meant_indexable or set()  # paths the build made indexable
+        self.truncated = truncated
+        self.pages: dict[str, Summary] = {}
+        self.inlink: dict[str, str] = {}  # target -> first page linking to it
+        self.sitemap_of: dict[str, str] = {}  # listed URL -> sitemap listing it
+        self.sitemaps: list[SitemapRecord] = []
+        self.titles: dict[str, list[str]] = defaultdict(list)
+        self.descriptions: dict[str, list[str]] = defaultdict(list)
+        self.findings: list[Finding] = []
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, SitemapRecord):
+            self.sitemaps.append(record)
+            for url in record.urls:
+                self.sitemap_of.setdefault(url, record.url)
+            return
+        self._add_page(record)
+
+    def _add_page(self, r: PageRecord) -> None:
+        page = self.scope.path(r.url)
+        noindex = is_noindex(r)
+        self.pages[r.url] = Summary(r.status, r.via, r.referer, r.html, noindex, r.canonical_url,
+                                    r.redirect_to, r.error)
+        for target in r.links:
+            self.inlink.setdefault(target, r.url)
+        if not r.html:
+            return
+        self.findings += check_page(r, self.ctx, page)
+        if not noindex and r.canonical_url in ("", r.url):
+            if r.titles and r.titles[0].strip():
+                self.titles[r.titles[0].strip()].append(page)
+            if r.descriptions and r.descriptions[0].strip():
+                self.descriptions[r.descriptions[0].strip()].append(page)
+
+    # -- site level ---------------------------------------------------------------------------------
+    def finish(self) -> list[Finding]:
+        out = list(self.findings)
+        out += self._statuses()
+        out += self._redirects()
+        out += self._duplicates("title_duplicate", self.titles, "title")
+        out += self._duplicates("description_duplicate", self.descriptions, "description")
+        out += self._canonicals()
+        out += self._sitemap()
+        return sorted(set(out), key=lambda f: (f.page, f.type, f.linking))
+
+    def _link_source(self, url: str) -> str:
+        return self.scope.path(self.inlink[url]) if url in self.inlink else ""
+
+    def _statuses(self) -> list[Finding]:
+        out = []
+        path = self.scope.path
+        for url, s in self.pages.items():
+            if s.status == 0 and "robots.txt" in s.error.lower():
+                if url in self.inlink:
+                    out.append(Finding("robots_blocked", path(url), self._link_source(url)))
+            elif s.status == 0 or s.status >= 500:
+                out.append(Finding("http_error", path(url), self._link_source(url),
+                                   f"HTTP {s.status}" if s.status else s.error))
+            elif 400 <= s.status < 500 and url in self.inlink:
+                out.append(Finding("broken_link", path(url), self._link_source(url),
+                                   f"HTTP {s.status}"))
+            elif 400 <= s.status < 500 and url == self.start_url:
+                out.append(Finding("http_error", path(url), "", f"HTTP {s.status}"))
+        return out
+
+    def _redirects(self) -> list[Finding]:
+        out = []
+        path = self.scope.path
+        for url, s in self.pages.items():
+            if not s.redirect_to or url not in self.inlink:
+                continue
+            source = self.pages.get(self.inlink[url])
+            if source is not None and source.redirect_to:
+                continue  # a later hop of a chain reported from its first URL
+            hops, seen, loop = [url], {url}, False
+            nxt = s.redirect_to
+            while nxt:
+                hops.append(nxt)
+                if nxt in seen:
+                    loop = True
+                    break
+                seen.add(nxt)
+                target = self.pages.get(nxt)
+                nxt = target.redirect_to if target is not None else ""
+            shown = " -> ".join(path(u) for u in hops)
+            n = len(hops) - 1
+            if loop:
+                out.append(Finding("redirect_chain", path(url), self._link_source(url),
+                                   f"redirect loop: {shown}"))
+            elif n >= 2:
+                out.append(Finding("redirect_chain", path(url), self._link_source(url),
+                                   f"{n} redirects: {shown}"))
+            else:
+                out.append(Finding("redirect", path(url), self._link_source(url), shown))
+        return out
+
+    @staticmethod
+    def _duplicates(kind: str, groups: dict[str, list[str]], what: str) -> list[Finding]:
+        out = []
+        for pages in groups.values():
+            if len(pages) > 1:
+                first, *rest = sorted(pages)
+                out += [Finding(kind, p, "", f"same {what} as {first}") for p in rest]
+        return out
+
+    def _canonicals(self) -> list[Finding]:
+        out = []
+        path = self.scope.path
+        for url, s in self.pages.items():
+            if not s.html or not s.canonical or s.canonical == url:
+                continue
+            target = self.pages.get(s.canonical)
+            if target is None:
+                continue  # off-site, or not fetched within the limits
+            if target.status != 200:
+                detail = (f"{path(s.canonical)} answers {target.status}" if target.status
+                          else f"{path(s.canonical)}: {target.error}")
+                out.append(Finding("canonical_broken", path(url), "", detail))
+            elif target.noindex:
+                out.append(Finding("canonical_noindex", path(url), "", f"{path(s.canonical)} is noindex"))
+        return out
+
+    def _sitemap(self) -> list[Finding]:
+        out = []
+        path = self.scope.path
+        for url, s in self.pages.items():
+            if s.html and s.noindex and (url in self.sitemap_of or path(url) in self.meant_indexable):
+                why = "listed in the sitemap" if url in self.sitemap_of else "built as indexable"
+                out.append(Finding("noindex_unexpected", path(url), "", why))
+        if not any(sm.status == 200 and not sm.error for sm in self.sitemaps):
+            tried = ", ".join(path(sm.url) for sm in self.sitemaps) or "/sitemap.xml"
+            errors = "; ".join(f"{path(sm.url)}: {sm.error or sm.status}" for sm in self.sitemaps)
+            out.append(Finding("sitemap_missing", tried, "", errors))
+            return out
+        for url, listed_in in self.sitemap_of.items():
+            s = self.pages.get(url)
+            if s is not None and 300 <= s.status < 500:
+                out.append(Finding("sitemap_broken_url", path(url), path(listed_in), f"HTTP {s.status}"))
+        for url, s in self.pages.items():
+            indexable = s.status == 200 and s.html and not s.noindex and s.canonical in ("", url)
+            if indexable and url not in self.sitemap_of:
+                out.append(Finding("not_in_sitemap", path(url)))
+            if (s.status == 200 and s.html and not self.truncated and url not in self.inlink
+                    and url != self.start_url):
+                out.append(Finding("orphan", path(url), "",
+                                   f"found via {s.via}" + (f" {path(s.referer)}" if s.referer else "")))
+        return out
