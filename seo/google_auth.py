@@ -66,7 +66,11 @@ def load_credentials(scopes: list[str], *, token_uri: str | None = None,
     if missing:
         raise NotConfigured(f"stored Google token lacks scope {missing[0]}; run `seo auth google`")
     try:
-        return Credentials.from_authorized_user_info(info, scopes=scopes)
+        creds = Credentials.from_authorized_user_info(info, scopes=scopes)
+        # google-auth 2.62 ignores the stored token_uri ("always overrides"): set it explicitly,
+        # from config, else from the token file, so a proxy or a local test server is honoured
+        uri = token_uri or info.get("token_uri")
+        return creds.with_token_uri(uri) if uri and uri != creds.token_uri else creds
     except ValueError as exc:
         raise UserError(f"Google token file incomplete ({exc}); run `seo auth google` again",
                         file=str(path)) from None
