@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import run_seo
 from rankings_support import configure, write_token
 from servers.search_console import SearchConsoleServer, daily_rows
 
-from conftest import run_seo
 from seo.api import Project
 from seo.rankings import check_rankings, export_csv, show_rankings
 from seo.rankings.observations import load
