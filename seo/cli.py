@@ -132,6 +132,11 @@ def publish(root: Path, dry_run: bool) -> None:
     click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
 
 
+from .listing.cli import listing as _listing  # noqa: E402
+
+main.add_command(_listing)
+
+
 from .audit.cli import audit  # noqa: E402
 
 main.add_command(audit)

@@ -1,0 +1,274 @@
+"""The Google Business Profile client: Business Information v1 through google-api-python-client,
+legacy v4 localPosts through google-auth's AuthorizedSession.
+
+Why these choices:
+- v1 discovery docs declare no scopes: credentials always carry business.manage (seo.google_auth).
+- httplib2 is not thread-safe: one GbpClient per thread.
+- `execute(num_retries=N)` retries 429 forever-style against a project with zero quota, with real
+  sleeps: retries here are our own loop (5xx and non-zero-quota 429 only, injectable sleep), and a
+  zero quota is one line about applying for API access.
+- httplib2 silently re-sends a POST when the connection drops before the answer, which would make a
+  post twice. Posts go through requests (AuthorizedSession), which never re-sends; a dropped create
+  raises `Unanswered` and the caller looks the post up before trying again.
+- googleapiclient returns malformed JSON as a string: every answer is checked to be an object.
+- At most `edits_per_minute` edits (patches, post creates) per profile: `RateLimiter`, whose clock
+  and sleep are injectable so tests never wait.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ExternalError, NotConfigured
+from ..settings import GbpSettings
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+BASIC_ACCESS = "https://developers.google.com/my-business/content/prereqs"
+
+
+class Unanswered(ExternalError):
+    """The request may have reached Google but no answer came back (connection dropped)."""
+
+
+class GoogleError(ExternalError):
+    def __init__(self, message: str, status: int = 0, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.retryable = status, retryable
+
+
+class RateLimiter:
+    """Sliding window: at most `limit` calls per `period` seconds per key (a profile)."""
+
+    def __init__(self, limit: int = 10, period: float = 60.0, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        self.limit, self.period, self.clock, self.sleep = limit, period, clock, sleep
+        self.sent: dict[str, deque[float]] = defaultdict(deque)
+        self.waited = 0.0
+
+    def acquire(self, key: str) -> None:
+        window = self.sent[key]
+        while True:
+            now = self.clock()
+            while window and window[0] <= now - self.period:
+                window.popleft()
+            if len(window) < self.limit:
+                window.append(now)
+                return
+            pause = window[0] + self.period - now
+            self.waited += pause
+            self.sleep(pause)
+
+
+def describe_error(op: str, target: str, status: int, body: Any) -> GoogleError:
+    """One clear line for an error answer; retryable only where retrying can help."""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        err = {"message": str(err or body or "")[:200]}
+    message = str(err.get("message") or "").strip()
+    details = err.get("details") if isinstance(err.get("details"), list) else []
+    fields = [v.get("field", "") + (": " + v["description"] if v.get("description") else "")
+              for d in details if isinstance(d, dict) for v in d.get("fieldViolations", [])
+              if isinstance(v, dict)]
+    quota = [d.get("metadata", {}).get("quota_limit_value") for d in details if isinstance(d, dict)
+             and isinstance(d.get("metadata"), dict)]
+    where = f"{op} {target}"
+    if status == 400:
+        extra = f" ({'; '.join(fields)})" if fields else ""
+        if "mask" in message.lower() or any("mask" in f for f in fields):
+            return GoogleError(f"{where}: Google rejected the field mask (400): {message}{extra}", 400)
+        return GoogleError(f"{where}: Google rejected the request (400): {message}{extra}", 400)
+    if status == 401:
+        return GoogleError(f"{where}: Google refused the credentials (401); run `seo auth google`",
+                           401)
+    if status == 403:
+        return GoogleError(f"{where}: permission denied (403): {message}; the signed-in Google "
+                           "account must own or manage this profile, and the Business Profile APIs "
+                           "must be enabled in the Google Cloud project", 403)
+    if status == 404:
+        return GoogleError(f"{where}: not found (404); check gbp_location and integrations.gbp."
+                           "account in config/site.yaml", 404)
+    if status == 429:
+        if "0" in quota:
+            return GoogleError("Google Business Profile API quota is 0 for this Google Cloud project "
+                               "(not approved yet): apply for Basic API Access at "
+                               f"{BASIC_ACCESS}, then run again", 429)
+        return GoogleError(f"{where}: rate limited by Google (429): {message}", 429, retryable=True)
+    if status >= 500:
+        return GoogleError(f"{where}: Google server error ({status}): {message}", status,
+                           retryable=True)
+    return GoogleError(f"{where}: unexpected answer ({status}): {message}", status)
+
+
+class GbpClient:
+    """One profile session. Build with `connect()`; not thread-safe (one per thread)."""
+
+    def __init__(self, settings: GbpSettings, credentials: Any, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        import google_auth_httplib2
+        import httplib2
+        from google.auth.transport.requests import AuthorizedSession
+        from googleapiclient.discovery import build
+
+        self.settings = settings
+        self.sleep = sleep
+        self.limiter = RateLimiter(settings.edits_per_minute, 60.0, clock, sleep)
+        http = google_auth_httplib2.AuthorizedHttp(credentials,
+                                                   http=httplib2.Http(timeout=settings.timeout))
+        self.v1 = build("mybusinessbusinessinformation", "v1", http=http, static_discovery=True,
+                        cache_discovery=False,
+                        client_options={"api_endpoint": settings.endpoints.business_information})
+        self.session = AuthorizedSession(credentials)
+        self.calls = 0
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _retrying(self, op: str, target: str, send: Callable[[], Any], *, edit_key: str = "",
+                  idempotent: bool = True) -> dict[str, Any]:
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            if edit_key:
+                self.limiter.acquire(edit_key)
+            self.calls += 1
+            try:
+                result = send()
+            except GoogleError as exc:
+                if exc.retryable and attempt + 1 < attempts:
+                    self.sleep(min(2.0 ** attempt, 30.0))
+                    continue
+                raise
+            except Unanswered:
+                if idempotent and attempt + 1 < attempts:
+                    self.sleep(min(2.0 ** attempt, 30.0))
+                    continue
+                raise
+            if not isinstance(result, dict):
+                raise ExternalError(f"{op} {target}: malformed answer from Google (not a JSON "
+                                    "object)")
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _v1(self, op: str, target: str, request: Any) -> Any:
+        from googleapiclient.errors import HttpError
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as exc:
+            try:
+                body = json.loads(exc.content)
+            except (ValueError, TypeError):
+                body = None
+            raise describe_error(op, target, exc.resp.status, body) from None
+        except (OSError, ConnectionError) as exc:
+            raise Unanswered(f"{op} {target}: connection failed ({type(exc).__name__})") from None
+        except Exception as exc:  # httplib2 errors, refresh errors
+            if type(exc).__module__.startswith(("httplib2", "google.auth")):
+                raise _transport_error(op, target, exc) from None
+            raise
+
+    def _v4(self, op: str, method: str, path: str, *, params: dict[str, Any] | None = None,
+            body: dict[str, Any] | None = None) -> Any:
+        import requests
+        url = self.settings.endpoints.v4 + path
+        try:
+            resp = self.session.request(method, url, params=params, json=body,
+                                        timeout=self.settings.timeout)
+        except requests.ConnectionError as exc:
+            raise Unanswered(f"{op} {path}: connection dropped before Google answered "
+                             f"({type(exc).__name__})") from None
+        except requests.Timeout:
+            raise Unanswered(f"{op} {path}: no answer within {self.settings.timeout:g}s") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("google.auth"):
+                raise _transport_error(op, path, exc) from None
+            raise
+        try:
+            data = resp.json()
+        except ValueError:
+            data = resp.text
+        if resp.status_code >= 400:
+            raise describe_error(op, path, resp.status_code, data)
+        return data
+
+    # -- Business Information v1 ---------------------------------------------------------------
+    def get_location(self, name: str, read_mask: str) -> dict[str, Any]:
+        req = self.v1.locations().get(name=name, readMask=read_mask)
+        return self._retrying("locations.get", name, lambda: self._v1("locations.get", name, req))
+
+    def get_google_updated(self, name: str, read_mask: str) -> dict[str, Any]:
+        req = self.v1.locations().getGoogleUpdated(name=name, readMask=read_mask)
+        return self._retrying("locations.getGoogleUpdated", name,
+                              lambda: self._v1("locations.getGoogleUpdated", name, req))
+
+    def patch_location(self, name: str, body: dict[str, Any], update_mask: str, *,
+                       validate_only: bool = False) -> dict[str, Any]:
+        req = self.v1.locations().patch(name=name, body=body, updateMask=update_mask,
+                                        validateOnly=validate_only)
+        op = "locations.patch" + (" (validateOnly)" if validate_only else "")
+        # a patch sets fields to given values: sending it twice is harmless
+        return self._retrying(op, name, lambda: self._v1(op, name, req), edit_key=name)
+
+    # -- legacy v4 localPosts ------------------------------------------------------------------
+    def list_posts(self, parent: str) -> list[dict[str, Any]]:
+        posts: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            params: dict[str, Any] = {"pageSize": 100}
+            if token:
+                params["pageToken"] = token
+            page = self._retrying("localPosts.list", parent, lambda p=params: self._v4(
+                "localPosts.list", "GET", f"{parent}/localPosts", params=p))
+            posts += [p for p in page.get("localPosts", []) if isinstance(p, dict)]
+            token = page.get("nextPageToken") or ""
+            if not token:
+                return posts
+
+    def create_post(self, parent: str, body: dict[str, Any], profile: str) -> dict[str, Any]:
+        """One attempt, never repeated here: a dropped answer raises Unanswered (look up first)."""
+        self.limiter.acquire(profile)
+        self.calls += 1
+        data = self._v4("localPosts.create", "POST", f"{parent}/localPosts", body=body)
+        if not isinstance(data, dict) or not data.get("name"):
+            raise ExternalError(f"localPosts.create {parent}: malformed answer from Google")
+        return data
+
+    def get_post(self, name: str) -> dict[str, Any]:
+        return self._retrying("localPosts.get", name,
+                              lambda: self._v4("localPosts.get", "GET", name))
+
+
+def _transport_error(op: str, target: str, exc: Exception) -> ExternalError:
+    name = type(exc).__name__
+    if "RefreshError" in name:
+        return ExternalError(f"{op} {target}: could not refresh the Google token; run "
+                             "`seo auth google`")
+    return Unanswered(f"{op} {target}: connection failed ({name})")
+
+
+def connect(settings: GbpSettings | None, *, credentials: Any = None, clock: Clock = time.monotonic,
+            sleep: Sleep = time.sleep) -> GbpClient:
+    """A client from config; credentials from `seo auth google` (business.manage scope)."""
+    if settings is None:
+        raise NotConfigured("integrations.gbp is not set in config/site.yaml")
+    if credentials is None:
+        from ..google_auth import SCOPE_BUSINESS, load_credentials
+        credentials = load_credentials([SCOPE_BUSINESS], token_uri=settings.endpoints.token_uri)
+        credentials = with_token_uri(credentials, settings.endpoints.token_uri)
+    return GbpClient(settings, credentials, clock=clock, sleep=sleep)
+
+
+def with_token_uri(credentials: Any, token_uri: str) -> Any:
+    """User credentials that refresh at `token_uri`.
+
+    google-auth 2.62's Credentials.from_authorized_user_info always sets Google's token URI,
+    whatever the stored info says, so a configured endpoint (a proxy, a test server) needs the
+    credentials rebuilt through the public constructor.
+    """
+    from google.oauth2.credentials import Credentials
+    if not isinstance(credentials, Credentials) or credentials.token_uri == token_uri:
+        return credentials
+    return Credentials(token=None, refresh_token=credentials.refresh_token, token_uri=token_uri,
+                       client_id=credentials.client_id, client_secret=credentials.client_secret,
+                       scopes=credentials.scopes, quota_project_id=credentials.quota_project_id)

@@ -1,0 +1,225 @@
+"""Posts: one STANDARD post per new or substantially changed page, a weekly rotation when nothing
+is new, and never the same post twice.
+
+Each post has a key (location + page + content hash, + the ISO week for a rotation) that is stored
+in `listing_posts` *and* written into the post's UTM link (utm_content). Before creating a post the
+location's posts are looked up at Google by that key: a post sent by a run that crashed (or whose
+answer was lost when the connection dropped) is found and adopted, not made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..guard import main_text
+from ..settings import GbpSettings, Location
+from ..site import Site
+from ..store import Store, now, pages
+from .client import GbpClient, Sleep, Unanswered
+from .desired import utm
+from .tables import listing_posts
+
+SUMMARY_MAX = 1500
+_META = re.compile(r'<meta name="description" content="([^"]*)"', re.I)
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass
+class PostPlan:
+    key: str
+    location: str
+    page: str
+    content_hash: str
+    reason: str  # new, changed, rotation
+    summary: str
+    url: str
+    page_text: str
+
+
+@dataclass
+class PostsResult:
+    planned: list[PostPlan] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # post names
+    adopted: list[str] = field(default_factory=list)  # found at Google, sent by an earlier try
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (page, post name)
+    live: int = 0
+    processing: int = 0
+    waiting: int = 0  # candidates left for the next run (max_per_run)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def page_summary(page_html: str) -> tuple[str, str]:
+    """(summary written from the page: its heading and description, the page's main text)."""
+    h1 = _H1.search(page_html)
+    meta = _META.search(page_html)
+    head = " ".join(html.unescape(_TAG.sub(" ", h1.group(1))).split()) if h1 else ""
+    desc = " ".join(html.unescape(meta.group(1)).split()) if meta else ""
+    summary = f"{head}. {desc}" if head and desc and not head.endswith((".", "?", "!")) else \
+        " ".join(x for x in (head, desc) if x)
+    return summary[:SUMMARY_MAX], " ".join(main_text(page_html).split())
+
+
+def changed_share(old: str, new: str) -> float:
+    """1 - Jaccard resemblance of the two texts' word 3-shingles: the share that is new."""
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = _WORD.findall(text.lower())
+        return {tuple(words[i:i + 3]) for i in range(max(len(words) - 2, 1))}
+    a, b = grams(old), grams(new)
+    return 1.0 - len(a & b) / len(a | b) if a | b else 0.0
+
+
+def post_key(location: str, page: str, content_hash: str, occasion: str = "") -> str:
+    return hashlib.sha256(f"{location}|{page}|{content_hash}|{occasion}".encode()).hexdigest()[:20]
+
+
+def _serves(site: Site, loc: Location, row: dict[str, Any]) -> bool:
+    """Town pages go to the location serving the town; others to every location."""
+    return not row["town"] or site.town(row["town"]).location.id == loc.id
+
+
+def plan_posts(site: Site, store: Store, settings: GbpSettings, loc: Location, today: date,
+               result: PostsResult) -> list[PostPlan]:
+    cfg = settings.posts
+    out_dir = site.path(site.config.site.output)
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(
+            sa.select(pages).where(pages.c.removed.is_(None)).order_by(pages.c.first_published,
+                                                                       pages.c.path))]
+        posted = [dict(r._mapping) for r in conn.execute(
+            sa.select(listing_posts).where(listing_posts.c.location == loc.id)
+            .order_by(listing_posts.c.created_on, listing_posts.c.key))]
+    rows = [r for r in rows if r["indexable"] and _serves(site, loc, r)]
+    done = {p["key"] for p in posted if p["state"] != "SENDING"}
+    posted = [p for p in posted if p["key"] in done]  # a SENDING row is retried (and looked up)
+    last: dict[str, dict[str, Any]] = {}
+    for p in posted:
+        last[p["page"]] = p
+
+    def make(row: dict[str, Any], reason: str, occasion: str = "") -> PostPlan | None:
+        file = out_dir / (row["path"].lstrip("/") + "index.html")
+        if not file.exists():
+            result.warnings.append(f"{row['path']}: not built; run `seo pages build`")
+            return None
+        summary, text = page_summary(file.read_text(encoding="utf-8"))
+        key = post_key(loc.id, row["path"], row["content_hash"], occasion)
+        url = utm(site.config.business.url + row["path"].lstrip("/"), settings.utm.source,
+                  settings.utm.medium, settings.utm.post_campaign, key)
+        return PostPlan(key, loc.id, row["path"], row["content_hash"], reason, summary, url, text)
+
+    todo: list[PostPlan] = []
+    for row in rows:
+        if row["kind"] not in cfg.kinds:
+            continue
+        prev = last.get(row["path"])
+        if prev is None:
+            plan = make(row, "new")
+        elif prev["content_hash"] != row["content_hash"]:
+            plan = make(row, "changed")
+            if plan and changed_share(prev["page_text"], plan.page_text) < cfg.substantial_change:
+                plan = None
+        else:
+            continue
+        if plan and plan.key not in done:
+            todo.append(plan)
+    if not todo and cfg.rotation:
+        recent = [p for p in posted if p["created_on"] > today - timedelta(days=cfg.rotation_days)]
+        turn = [r for r in sorted(rows, key=lambda r: r["path"]) if r["kind"] in cfg.rotation_kinds]
+        if not recent and turn:
+            turn.sort(key=lambda r: (last[r["path"]]["created_on"] if r["path"] in last
+                                     else date.min, r["path"]))
+            year, week, _ = today.isocalendar()
+            plan = make(turn[0], "rotation", f"rotation-{year}-W{week:02d}")
+            if plan and plan.key not in done:
+                todo.append(plan)
+    result.waiting += max(len(todo) - cfg.max_per_run, 0)
+    return todo[: cfg.max_per_run]
+
+
+def _by_key(posts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for post in posts:
+        url = str((post.get("callToAction") or {}).get("url", ""))
+        m = re.search(r"[?&]utm_content=([0-9a-f]+)", url)
+        if m:
+            found[m.group(1)] = post
+    return found
+
+
+def send_posts(client: GbpClient, store: Store, settings: GbpSettings, parent: str, profile: str,
+               todo: list[PostPlan], language: str, today: date, result: PostsResult,
+               sleep: Sleep) -> None:
+    if not todo:
+        return
+    at_google = _by_key(client.list_posts(parent))  # look up before create
+    sent: list[str] = []
+    for plan in todo:
+        with store.begin() as conn:  # the intent is recorded before anything is sent
+            conn.execute(listing_posts.delete().where(listing_posts.c.key == plan.key))
+            conn.execute(listing_posts.insert().values(
+                key=plan.key, location=plan.location, page=plan.page,
+                content_hash=plan.content_hash, reason=plan.reason, summary=plan.summary,
+                page_text=plan.page_text, post_name=None, state="SENDING", search_url="",
+                created_on=today, updated_at=now()))
+        post = at_google.get(plan.key)
+        if post is not None:
+            result.adopted.append(post["name"])
+        else:
+            body = {"languageCode": language, "summary": plan.summary, "topicType": "STANDARD",
+                    "callToAction": {"actionType": settings.posts.action, "url": plan.url}}
+            try:
+                post = client.create_post(parent, body, profile)
+                result.created.append(post["name"])
+            except Unanswered:
+                # Google may have made it: look again before a second try
+                post = _by_key(client.list_posts(parent)).get(plan.key)
+                if post is not None:
+                    result.adopted.append(post["name"])
+                else:
+                    post = client.create_post(parent, body, profile)
+                    result.created.append(post["name"])
+        _record(store, plan.key, post)
+        sent.append(plan.key)
+    poll(client, store, settings, sent, result, sleep)
+
+
+def _record(store: Store, key: str, post: dict[str, Any]) -> None:
+    with store.begin() as conn:
+        conn.execute(listing_posts.update().where(listing_posts.c.key == key).values(
+            post_name=post["name"], state=str(post.get("state") or "PROCESSING"),
+            search_url=str(post.get("searchUrl") or ""), updated_at=now()))
+
+
+def poll(client: GbpClient, store: Store, settings: GbpSettings, keys: list[str] | None,
+         result: PostsResult, sleep: Sleep, location: str = "") -> None:
+    """Ask Google for the state of posts still PROCESSING (these keys, or all of a location)."""
+    query = sa.select(listing_posts).where(listing_posts.c.state == "PROCESSING")
+    query = query.where(listing_posts.c.key.in_(keys)) if keys is not None else \
+        query.where(listing_posts.c.location == location)
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query.order_by(listing_posts.c.key))]
+    for row in rows:
+        state = "PROCESSING"
+        for attempt in range(max(settings.posts.poll_attempts, 1)):
+            post = client.get_post(row["post_name"])
+            state = str(post.get("state") or "PROCESSING")
+            if state != "PROCESSING":
+                break
+            if attempt + 1 < settings.posts.poll_attempts:
+                sleep(2.0 * (attempt + 1))
+        _record(store, row["key"], {**post, "state": state})
+        if state == "REJECTED":
+            result.rejected.append((row["page"], row["post_name"]))
+        elif state == "LIVE":
+            result.live += 1
+        else:
+            result.processing += 1

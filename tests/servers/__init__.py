@@ -1,0 +1,1 @@
+"""Local servers speaking outside services' protocols, for the tests (and the scheduler's)."""
