@@ -175,7 +175,7 @@ class SerpServer:
                     return
                 with server._lock:
                     server.bodies.append(tasks)
-                if not server.behave("dataforseo", kind, keyword):
+                if not self.behave("dataforseo", kind, keyword):
                     return
                 self.answer(200, server._dataforseo(kind, task))
 
@@ -195,7 +195,7 @@ class SerpServer:
                 keyword = q.get("q", "")
                 with server._lock:
                     server.bodies.append({k: v for k, v in q.items() if k != "api_key"})
-                if not server.behave("serpapi", kind, keyword):
+                if not self.behave("serpapi", kind, keyword):
                     return
                 self.answer(200, server._serpapi(kind, q))
 
