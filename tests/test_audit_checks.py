@@ -1,0 +1,104 @@
+"""Audit building blocks without a crawl: URL scope on host:port, HTML extraction, page checks."""
+
+from __future__ import annotations
+
+import json
+
+from seo.audit.catalog import CATALOG, Finding
+from seo.audit.checks import CheckContext, Place, check_page, digits, nap_differences
+from seo.audit.extract import extract
+from seo.audit.findings import Analyzer
+from seo.audit.records import PageRecord, SitemapRecord, from_item, to_item
+from seo.audit.scope import Scope, origin_of
+
+SCOPE = Scope(origin="http://127.0.0.1:8081", aliases=("https://clinic.test",), ignore=("/book/",),
+              public="https://clinic.test")
+CTX = CheckContext(names=frozenset({"Example Acupuncture"}),
+                   places=(Place("Example Acupuncture", "1 Test Street", "Alpha", "80000",
+                                 "+1-303-555-0100"),),
+                   phones=frozenset({digits("+1-303-555-0100")}), https=True)
+CLINIC = {"@type": "MedicalClinic", "name": "Example Acupuncture", "telephone": "(303) 555-0100",
+          "url": "https://clinic.test/", "geo": {"latitude": 1, "longitude": 2},
+          "openingHoursSpecification": [{}],
+          "address": {"streetAddress": "1 Test Street", "addressLocality": "Alpha",
+                      "addressRegion": "CO", "postalCode": "80000", "addressCountry": "US"}}
+
+
+def test_scope_handles_ports_and_aliases() -> None:
+    assert origin_of("HTTP://Example.TEST:80/x") == "http://example.test"
+    assert origin_of("https://a.test:8443/") == "https://a.test:8443"
+    assert SCOPE.internal("http://127.0.0.1:8081/a/#b") == "http://127.0.0.1:8081/a/"
+    assert SCOPE.internal("http://127.0.0.1:8082/a/") is None  # another port is another site
+    assert SCOPE.internal("https://clinic.test/town/?q=1") == "http://127.0.0.1:8081/town/?q=1"
+    assert SCOPE.internal("https://www.clinic.test/") is None
+    assert SCOPE.resolve("../b/", "http://127.0.0.1:8081/a/x/")[0] == "http://127.0.0.1:8081/a/b/"
+    assert SCOPE.resolve("mailto:x@y.test", "http://127.0.0.1:8081/")[0] is None
+    assert SCOPE.path("http://127.0.0.1:8081/a/") == "/a/" and SCOPE.ignored("http://127.0.0.1:8081/book/x")
+    assert SCOPE.https
+
+
+def page(html: str, url: str = "http://127.0.0.1:8081/p/") -> tuple[PageRecord, list[str]]:
+    record = PageRecord(url=url, status=200, html=True, size=len(html))
+    return record, extract(record, html.encode(), "utf-8", SCOPE)
+
+
+def test_extract_reads_what_the_checks_need() -> None:
+    record, links = page(
+        '<html><head><title> A  title </title><meta name="description" content="D">'
+        '<meta name="ROBOTS" content="NOINDEX"><link rel="canonical" href="https://clinic.test/p/">'
+        '<script type="application/ld+json">{"a": 1}</script>'
+        '<link rel="stylesheet" href="http://cdn.test/x.css"></head><body><h1>x</h1>'
+        '<a href="/q/">q</a><a href="/q/#top">q</a><a href="https://clinic.test/r/">r</a>'
+        '<a href="https://other.test/">o</a><a href="tel:+13035550100">call</a>'
+        '<img src="/i.png"><img src="/j.png" alt=""><address>Example Acupuncture</address>'
+        '</body></html>')
+    assert links == ["http://127.0.0.1:8081/q/", "http://127.0.0.1:8081/r/"]
+    assert record.titles == ["A title"] and record.descriptions == ["D"] and record.robots == "noindex"
+    assert record.canonical_url == "http://127.0.0.1:8081/p/" and record.h1 == 1
+    assert record.jsonld == ['{"a": 1}'] and record.tel == ["+13035550100"]
+    assert record.img_no_alt == ["/i.png"] and record.insecure == ["http://cdn.test/x.css"]
+    assert from_item(json.loads(json.dumps(to_item(record)))) == record
+
+
+def types(findings: list[Finding]) -> list[str]:
+    return sorted(f.type for f in findings)
+
+
+def test_clean_page_has_no_findings() -> None:
+    record, _ = page(
+        f'<title>T</title><meta name="description" content="D"><link rel="canonical" '
+        f'href="https://clinic.test/p/"><script type="application/ld+json">{json.dumps(CLINIC)}</script>'
+        '<h1>H</h1><address>Example Acupuncture, 1 Test Street, Alpha, CO 80000, '
+        '<a href="tel:+1 303 555 0100">+1 303 555 0100</a></address>')
+    assert check_page(record, CTX, "/p/") == []
+
+
+def test_jsonld_and_nap_checks() -> None:
+    broken = {**CLINIC, "geo": None, "telephone": "303-555-9999"}
+    del broken["address"]
+    record = PageRecord(url="u", status=200, html=True, titles=["T"], descriptions=["D"], h1=1,
+                        canonicals=["u"], jsonld=[json.dumps({"@graph": [broken]}), "{nope"])
+    found = check_page(record, CTX, "/p/")
+    assert types(found) == ["canonical_relative", "jsonld_invalid", "nap_mismatch",
+                            "schema_recommended_missing", "schema_required_missing"]
+    assert "MedicalClinic.address" in next(f.detail for f in found if f.type == "schema_required_missing")
+    ref_only = PageRecord(url="u", status=200, jsonld=[json.dumps({"about": {"@id": "x",
+                                                                             "@type": "LocalBusiness"}})])
+    assert nap_differences(ref_only, CTX) == []
+    wrong = PageRecord(url="u", status=200, addresses=["Other Clinic, 9 Far Road, Beta 80999"])
+    assert len(nap_differences(wrong, CTX)) == 2
+
+
+def test_every_finding_type_has_a_severity() -> None:
+    assert all(sev in ("error", "warning", "notice") for sev, _ in CATALOG.values())
+
+
+def test_site_level_duplicates_and_orphans() -> None:
+    analyzer = Analyzer(SCOPE, CTX, "http://127.0.0.1:8081/")
+    o = SCOPE.origin
+    analyzer.add(SitemapRecord(url=o + "/sitemap.xml", status=200, urls=[o + "/", o + "/a/", o + "/b/"]))
+    for path, links in (("/", [o + "/a/"]), ("/a/", []), ("/b/", [])):
+        analyzer.add(PageRecord(url=o + path, status=200, html=True, titles=["Same"], descriptions=[path],
+                                h1=1, canonicals=[o + path], canonical_url=o + path, links=links))
+    found = {(f.type, f.page) for f in analyzer.finish()}
+    assert found == {("title_duplicate", "/a/"), ("title_duplicate", "/b/"), ("orphan", "/b/")}
