@@ -1,21 +1,17 @@
-"""Fixtures for the listing tests: the local GBP server, a fixture site without example values
-that points at it, real stored credentials (refreshed against the local token endpoint), a fake
-clock."""
+"""Helpers for the listing tests (fixtures: listing_fixtures.py): a fixture site without example
+values pointing at the local GBP server, real stored credentials, a fake clock."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from servers.gbp import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, GbpServer
 
 from seo.api import Project
-from seo.listing.client import GbpClient, connect
 from seo.listing.desired import desired_state
 
 TODAY = date(2026, 11, 2)  # a Monday
@@ -34,18 +30,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.t += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def gbp(clock: FakeClock) -> Iterator[GbpServer]:
-    server = GbpServer(clock=clock.now).start()
-    yield server
-    server.stop()
 
 
 def gbp_block(server: GbpServer, extra: str = "") -> str:
@@ -78,16 +62,6 @@ def write_token(path: Path, server: GbpServer) -> None:
         "scopes": ["https://www.googleapis.com/auth/business.manage"]}))
 
 
-@pytest.fixture
-def root(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    configure(mini, gbp)
-    token = tmp_path / "token.json"
-    write_token(token, gbp)
-    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
-    monkeypatch.delenv("SEO_GOOGLE_SERVICE_ACCOUNT", raising=False)
-    return mini
-
-
 def live_location(project: Project) -> dict[str, Any]:
     """What the profile holds before the first sync: config's listing, with an old phone and hours."""
     settings = project.site.config.integrations.gbp
@@ -97,15 +71,3 @@ def live_location(project: Project) -> dict[str, Any]:
     data["regularHours"]["periods"][0]["closeTime"] = {"hours": 16, "minutes": 30}
     data["metadata"] = {"placeId": "ChIJclinic", "mapsUri": "https://maps.google.com/?cid=1"}
     return data
-
-
-@pytest.fixture
-def project(root: Path, gbp: GbpServer) -> Project:
-    project = Project.open(root)
-    gbp.add_location(NAME, live_location(project))
-    return project
-
-
-@pytest.fixture
-def client(project: Project, clock: FakeClock) -> GbpClient:
-    return connect(project.site.config.integrations.gbp, clock=clock.now, sleep=clock.sleep)

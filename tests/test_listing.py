@@ -7,9 +7,11 @@ import copy
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from conftest import run_seo
 from listing_support import NAME, TODAY, FakeClock
 from servers.gbp import GbpServer
@@ -22,7 +24,13 @@ from seo.listing.desired import READ_MASK, desired_state
 from seo.listing.plan import render_plan
 from seo.listing.tables import listing_changes
 
-pytest_plugins = ["listing_support"]  # fixtures: gbp, root, project, client, clock
+pytest_plugins = ["listing_fixtures"]  # fixtures: gbp, root, project, client, clock
+
+
+def cli(*args: str) -> Any:
+    """The real CLI in-process (fast); one test per module runs it as a subprocess."""
+    from seo.cli import main
+    return CliRunner().invoke(main, list(args))
 
 
 def patches(server: GbpServer) -> list[tuple[str, str]]:
@@ -236,22 +244,22 @@ def test_desired_state(project: Project) -> None:
 
 def test_cli_plan_apply_drift(root: Path, gbp: GbpServer) -> None:
     gbp.add_location(NAME, {"title": "Old Name", "phoneNumbers": {"primaryPhone": "+1 303 555 0100"}})
-    proc = run_seo("listing", "plan", "--root", str(root))
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("listing", "plan", "--root", str(root))
+    assert proc.exit_code == 0, proc.stderr
     assert "~ title\n      - Old Name\n      + Example Acupuncture" in proc.stdout
     assert "Saved to build/listing-plan.json" in proc.stdout
     assert "ya29" not in proc.stdout + proc.stderr  # no token in output
-    proc = run_seo("listing", "apply", "--root", str(root), "--plan",
+    proc = cli("listing", "apply", "--root", str(root), "--plan",
                    str(root / "build/listing-plan.json"))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.stderr
     assert "applied main (locations/111): title," in proc.stdout
     gbp.google_edit(NAME, "phoneNumbers.primaryPhone", "+1 303-555-0999")
-    proc = run_seo("listing", "drift", "--root", str(root))
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("listing", "drift", "--root", str(root))
+    assert proc.exit_code == 0, proc.stderr
     assert "! phone (policy report)\n      google: +13035550999\n      ours:   +13035550100" \
         in proc.stdout
-    proc = run_seo("listing", "rollback", "--root", str(root))
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("listing", "rollback", "--root", str(root))
+    assert proc.exit_code == 0, proc.stderr
     assert gbp.locations[NAME]["title"] == "Old Name"
 
 
@@ -269,15 +277,15 @@ def test_cli_apply_refuses_examples(clinic: Path, gbp: GbpServer) -> None:
     site = clinic / "config/site.yaml"
     site.write_text(site.read_text().replace("integrations: {}\n", "") +
                     f"integrations:\n  gbp: {{endpoints: {{business_information: '{gbp.url}'}}}}\n")
-    proc = run_seo("listing", "apply", "--root", str(clinic))
-    assert proc.returncode == 2
+    proc = cli("listing", "apply", "--root", str(clinic))
+    assert proc.exit_code == 2
     assert proc.stderr.startswith("error: listing apply refused:") and "example values" in proc.stderr
     assert not gbp.log
 
 
 def test_cli_not_configured(mini: Path) -> None:
-    proc = run_seo("listing", "plan", "--root", str(mini))
-    assert proc.returncode == 3
+    proc = cli("listing", "plan", "--root", str(mini))
+    assert proc.exit_code == 3
     assert proc.stderr.strip() == ("not configured: integrations.gbp is not set in config/site.yaml "
                                    "(see README, Google Business Profile)")
 
@@ -285,8 +293,8 @@ def test_cli_not_configured(mini: Path) -> None:
 def test_cli_bad_config(root: Path) -> None:
     site = root / "config/site.yaml"
     site.write_text(site.read_text() + "    drift: {fone: restore}\n")
-    proc = run_seo("listing", "plan", "--root", str(root))
-    assert proc.returncode == 2
+    proc = cli("listing", "plan", "--root", str(root))
+    assert proc.exit_code == 2
     assert "integrations.gbp.drift" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 

@@ -1,0 +1,48 @@
+"""Fixtures for the listing tests (a pytest plugin: `pytest_plugins = ["listing_fixtures"]`):
+the local GBP server, the fixture site, a project, a real client on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from listing_support import NAME, FakeClock, configure, live_location, write_token
+from servers.gbp import GbpServer
+
+from seo.api import Project
+from seo.listing.client import GbpClient, connect
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def gbp(clock: FakeClock) -> Iterator[GbpServer]:
+    server = GbpServer(clock=clock.now).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def root(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    configure(mini, gbp)
+    token = tmp_path / "token.json"
+    write_token(token, gbp)
+    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
+    monkeypatch.delenv("SEO_GOOGLE_SERVICE_ACCOUNT", raising=False)
+    return mini
+
+
+@pytest.fixture
+def project(root: Path, gbp: GbpServer) -> Project:
+    project = Project.open(root)
+    gbp.add_location(NAME, live_location(project))
+    return project
+
+
+@pytest.fixture
+def client(project: Project, clock: FakeClock) -> GbpClient:
+    return connect(project.site.config.integrations.gbp, clock=clock.now, sleep=clock.sleep)
