@@ -163,3 +163,31 @@ def test_cli_posts_dry_run_and_send(root: Path, gbp: GbpServer, monkeypatch: pyt
     proc = run_seo("listing", "posts", "--root", str(root))
     assert proc.returncode == 0, proc.stderr
     assert "5 created, 0 found already sent, 5 live, 0 processing, 0 rejected" in proc.stdout
+
+
+def test_failed_create_is_retried_next_run_once(built: Project, client: GbpClient, gbp: GbpServer,
+                                               clock: FakeClock) -> None:
+    from seo.errors import ExternalError
+    gbp.fault("post.create", 403)
+    with pytest.raises(ExternalError, match=r"permission denied \(403\)"):
+        api.publish_posts(built, client=client, today=TODAY, sleep=clock.sleep)
+    assert not gbp.all_posts()
+    result = api.publish_posts(built, client=client, today=TODAY, sleep=clock.sleep)
+    assert len(result.created) == 5 and len(set(keys(gbp))) == len(gbp.all_posts()) == 5
+
+
+def test_bad_refresh_token_is_one_line(built: Project, gbp: GbpServer, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import os
+
+    from seo.errors import ExternalError
+    from seo.listing.client import connect
+    token = tmp_path / "bad-token.json"
+    info = json.loads(Path(os.environ["SEO_GOOGLE_TOKEN"]).read_text())
+    token.write_text(json.dumps({**info, "refresh_token": "revoked"}))
+    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
+    bad = connect(built.site.config.integrations.gbp)
+    with pytest.raises(ExternalError, match="could not refresh the Google token; run `seo auth") as e:
+        api.plan_listing(built, client=bad, today=TODAY)
+    assert "revoked" not in str(e.value) and "secret" not in str(e.value)  # no secret echoed
