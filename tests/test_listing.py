@@ -302,3 +302,36 @@ def test_every_listing_command_has_help() -> None:
     from seo.cli import main
     for name, cmd in main.commands["listing"].commands.items():  # type: ignore[attr-defined]
         assert cmd.help, name
+
+
+def test_several_locations(root: Path, gbp: GbpServer, clock: FakeClock) -> None:
+    site = root / "config/site.yaml"
+    text = site.read_text().replace("site:\n  output", (
+        "  - id: east\n    name: Example Acupuncture\n"
+        "    address: {street: 9 East Road, locality: Beta Springs, region: CO, postal_code: '80001'}\n"
+        "    geo: {lat: 39.70, lng: -104.94}\n    telephone: '+1-303-555-0200'\n"
+        "    gbp_location: locations/222\n"
+        "    hours:\n      - {days: [Tu, Th], opens: '10:00', closes: '19:00'}\n"
+        "site:\n  output"), 1)
+    site.write_text(text)
+    towns = root / "config/towns.yaml"
+    t = towns.read_text()
+    head, tail = t.split("  - name: Beta Springs", 1)
+    towns.write_text(head + "  - name: Beta Springs" + tail.replace("served_by: main", "served_by: east"))
+    project = Project.open(root)
+    settings = project.site.config.integrations.gbp
+    wanted = {d.gbp_name: d for d in desired_state(project.site, settings, TODAY)}
+    assert sorted(wanted) == [NAME, "locations/222"]
+    east = wanted["locations/222"].data
+    assert east["phoneNumbers"] == {"primaryPhone": "+1-303-555-0200"}
+    assert east["websiteUri"].endswith("&utm_content=east")
+    assert [p["placeId"] for p in east["serviceArea"]["places"]["placeInfos"]] == ["ChIJbeta"]
+    assert "Beta Springs" in east["profile"]["description"]
+    for name, d in wanted.items():
+        gbp.add_location(name, {**d.data, "title": "Old"})
+    client = connect(settings, clock=clock.now, sleep=clock.sleep)
+    plan = api.plan_listing(project, client=client, today=TODAY).plan
+    assert [(lp.location, [c.field for c in lp.changes]) for lp in plan.locations] == [
+        ("main", ["title"]), ("east", ["title"])]
+    api.apply_listing(project, client=client, today=TODAY)
+    assert {gbp.locations[n]["title"] for n in wanted} == {"Example Acupuncture"}

@@ -191,3 +191,20 @@ def test_bad_refresh_token_is_one_line(built: Project, gbp: GbpServer, tmp_path:
     with pytest.raises(ExternalError, match="could not refresh the Google token; run `seo auth") as e:
         api.plan_listing(built, client=bad, today=TODAY)
     assert "revoked" not in str(e.value) and "secret" not in str(e.value)  # no secret echoed
+
+
+def test_httplib2_resends_a_dropped_post(gbp: GbpServer) -> None:
+    """Why posts don't go through httplib2 (google-api-python-client's transport): it sends a POST
+    again by itself when the connection drops before the answer, and Google makes the post twice."""
+    import json
+
+    import httplib2
+    gbp.require_auth = False
+    gbp.add_location(NAME, {"title": "x"})
+    gbp.fault("post.create", drop=True)
+    body = {"summary": "Hello", "topicType": "STANDARD", "languageCode": "en-US"}
+    resp, _ = httplib2.Http(timeout=5).request(
+        gbp.v4_url + PARENT + "/localPosts", "POST", body=json.dumps(body),
+        headers={"content-type": "application/json"})
+    assert resp.status == 200  # the caller sees success...
+    assert len(gbp.all_posts()) == 2  # ...and two posts exist

@@ -130,7 +130,8 @@ def canon(name: str, loc: dict[str, Any]) -> list[str]:
             "closed" if p.get("closed") else f"{_time(p.get('openTime'))}-{_time(p.get('closeTime'))}")
             for p in periods) or ["(none)"]
     if name == "service_area":
-        v = v or {}
+        if not v:
+            return ["(none)"]
         places = (v.get("places") or {}).get("placeInfos") or []
         return [f"type: {v.get('businessType', '')}", *sorted(
             f"place: {p.get('placeName', '')} ({p.get('placeId', '')})" for p in places)]

@@ -64,6 +64,9 @@ def drift_location(client: GbpClient, desired: Desired, settings: GbpSettings,
                    f"{' / '.join(google)}"
         elif policy == "restore":
             hint = "ours goes back on the next `seo listing apply`"
+        else:
+            hint = f"to push ours back, set integrations.gbp.drift.{name}: restore; to adopt " \
+                   f"Google's, set {config_key(name, loc_index, settings)}"
         out.drifted.append(Drifted(name, policy, google, ours, hint))
     out.pending = _fields(answer.get("pendingMask"))
     return out

@@ -84,7 +84,10 @@ def post_key(location: str, page: str, content_hash: str, occasion: str = "") ->
 
 def _serves(site: Site, loc: Location, row: dict[str, Any]) -> bool:
     """Town pages go to the location serving the town; others to every location."""
-    return not row["town"] or site.town(row["town"]).location.id == loc.id
+    if not row["town"]:
+        return True
+    town = next((t for t in site.towns if t.slug == row["town"]), None)  # gone: not built yet
+    return town is not None and town.location.id == loc.id
 
 
 def plan_posts(site: Site, store: Store, settings: GbpSettings, loc: Location, today: date,
