@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from . import guard
 from .errors import UserError
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
+from .settings import GuardSettings
 from .site import Site
 from .sitemap import robots_txt, sitemap_xml
 from .store import Store, page_events, pages
@@ -133,7 +136,12 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
             progress("render", n, len(todo))
     result.rendered = len(todo)
 
-    verdicts = _run_guard(site, full_plan, html_by_key, rows, out_dir, fingerprint, settings)
+    removed = [path for path, row in rows.items()
+               if path not in fingerprint and row["removed"] is None]
+    if todo or removed:
+        verdicts = _run_guard(site, full_plan, html_by_key, out_dir, settings)
+    else:  # no page changed: the stored verdicts still hold
+        verdicts = {page.key: _stored_verdict(rows[page.key]) for page in full_plan}
     for page in full_plan:
         v = verdicts[page.key]
         was = rendered_as.get(page.key, None if page.key not in rows else bool(
@@ -151,8 +159,6 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
 
     writer = SiteWriter(out_dir)
     new_rows = _page_rows(full_plan, html_by_key, rows, verdicts, fingerprint, today, writer)
-    removed = [path for path, row in rows.items()
-               if path not in fingerprint and row["removed"] is None]
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
     base = site.config.business.url
@@ -163,6 +169,7 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
             entries.append((renderer.url(page.url_path), row["last_changed"]))
     writer.add("sitemap.xml", sitemap_xml(entries))
     writer.add("robots.txt", robots_txt(base))
+    writer.add("favicon.svg", renderer.asset("favicon.svg.j2"))
     changed, gone = writer.changes()
     result.changed_paths = sorted(changed)
     result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in changed)
@@ -174,9 +181,14 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     return result
 
 
-def _run_guard(site: Site, plan: list[PagePlan], html_by_key: dict[str, str],
-               rows: dict[str, dict], out_dir: Path, fingerprint: dict[str, str],
-               settings) -> dict[str, guard.Verdict]:
+def _stored_verdict(row: dict) -> guard.Verdict:
+    return guard.Verdict(indexable=bool(row["indexable"]), similarity=row["similarity"],
+                         twin=row["twin"], facts=row["local_facts"],
+                         reasons=row["reasons"].split("; ") if row["reasons"] else [])
+
+
+def _run_guard(site: Site, plan: list[PagePlan], html_by_key: dict[str, str], out_dir: Path,
+               settings: GuardSettings) -> dict[str, guard.Verdict]:
     vocab = guard.Vocabulary()
     analysed = []
     for page in plan:
@@ -222,23 +234,30 @@ def _page_rows(plan: list[PagePlan], html_by_key: dict[str, str], rows: dict[str
 
 def _save(store: Store, new_rows: dict[str, dict], removed: list[str], old_rows: dict[str, dict],
           today: date) -> None:
+    """Record the build: insert new pages, update changed ones, log events; one transaction."""
+    inserts, updates, events = [], [], []
+    for key, row in sorted(new_rows.items()):
+        old = old_rows.get(key)
+        if old is None:
+            inserts.append(row)
+            events.append({"path": key, "day": today, "event": "created", "detail": ""})
+            continue
+        updates.append({**row, "key": key})
+        if old["content_hash"] != row["content_hash"] or old["removed"] is not None:
+            events.append({"path": key, "day": today, "event": "changed", "detail": ""})
+        if bool(old["indexable"]) != bool(row["indexable"]):
+            events.append({"path": key, "day": today, "detail": row["reasons"],
+                           "event": "indexed" if row["indexable"] else "noindexed"})
+    for key in removed:
+        updates.append({**old_rows[key], "removed": today, "key": key})
+        events.append({"path": key, "day": today, "event": "removed", "detail": ""})
+    columns = [c.name for c in pages.columns]
     with store.begin() as conn:
-        for key, row in sorted(new_rows.items()):
-            old = old_rows.get(key)
-            if old is None:
-                conn.execute(pages.insert().values(**row))
-                conn.execute(page_events.insert().values(path=key, day=today, event="created",
-                                                         detail=""))
-                continue
-            conn.execute(pages.update().where(pages.c.path == key).values(**row))
-            if old["content_hash"] != row["content_hash"] or old["removed"] is not None:
-                conn.execute(page_events.insert().values(path=key, day=today, event="changed",
-                                                         detail=""))
-            if bool(old["indexable"]) != bool(row["indexable"]):
-                event = "indexed" if row["indexable"] else "noindexed"
-                conn.execute(page_events.insert().values(path=key, day=today, event=event,
-                                                         detail=row["reasons"]))
-        for key in removed:
-            conn.execute(pages.update().where(pages.c.path == key).values(removed=today))
-            conn.execute(page_events.insert().values(path=key, day=today, event="removed",
-                                                     detail=""))
+        if inserts:
+            conn.execute(pages.insert(), inserts)
+        if updates:
+            stmt = pages.update().where(pages.c.path == sa.bindparam("key")).values(
+                {name: sa.bindparam(name) for name in columns if name != "path"})
+            conn.execute(stmt, [{k: v for k, v in u.items() if k != "path"} for u in updates])
+        if events:
+            conn.execute(page_events.insert(), events)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import markdown
@@ -56,9 +57,14 @@ class ConditionMeta(Strict):
 @dataclass(frozen=True)
 class Condition:
     meta: ConditionMeta
-    body_html: str
+    body: str  # Markdown
     file: str
     source_text: str  # raw file text, for fingerprints and the claims lint
+
+    @cached_property
+    def body_html(self) -> str:
+        """Converted on first use, once per build (a no-change build converts nothing)."""
+        return to_html(self.body)
 
     @property
     def slug(self) -> str:
@@ -75,9 +81,12 @@ class Condition:
 
 @dataclass(frozen=True)
 class Note:
-    html: str
     text: str
     file: str
+
+    @cached_property
+    def html(self) -> str:
+        return to_html(self.text)
 
 
 _md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
@@ -112,7 +121,7 @@ def load_condition(path: Path, display: str) -> Condition:
     text = read_text(path, display)
     located, body, _ = split_front_matter(text, display)
     meta = validate_model(ConditionMeta, located)
-    return Condition(meta=meta, body_html=to_html(body.strip()), file=display, source_text=text)
+    return Condition(meta=meta, body=body.strip(), file=display, source_text=text)
 
 
 def load_note(path: Path, display: str) -> Note:
@@ -123,7 +132,7 @@ def load_note(path: Path, display: str) -> Note:
     body = text.strip()
     if not body:
         raise UserError("note is empty", file=display)
-    return Note(html=to_html(body), text=body, file=display)
+    return Note(text=body, file=display)
 
 
 CLAIMS = re.compile(

@@ -25,6 +25,7 @@ NUM_PERM, BANDS = 128, 32
 ROWS = NUM_PERM // BANDS
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*")
 _TAG = re.compile(r"<[^>]+>")
+_NUMBERISH = re.compile(r"[a-z0-9'’]*[0-9][a-z0-9'’]*")
 _MAIN = re.compile(r"<main\b[^>]*>(.*?)</main>", re.S | re.I)
 _SEEDS = np.random.default_rng(20261121).integers(1, 2**63 - 1, size=NUM_PERM, dtype=np.uint64) | 1
 _BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
@@ -49,13 +50,9 @@ def town_words(town: Town | None) -> frozenset[str]:
 
 
 def tokens(text: str, masked: frozenset[str]) -> list[str]:
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in masked or any(ch.isdigit() for ch in tok):
-            out.append(MASK)
-        else:
-            out.append(tok)
-    return out
+    """Lower-case word tokens; the town's own words and anything with a digit become MASK."""
+    text = _NUMBERISH.sub(" 0 ", text.lower())
+    return [MASK if tok in masked or tok == "0" else tok for tok in _TOKEN.findall(text)]
 
 
 class Vocabulary:
@@ -66,13 +63,9 @@ class Vocabulary:
 
     def encode(self, toks: list[str]) -> np.ndarray:
         ids = self.ids
-        out = np.empty(len(toks), dtype=np.uint64)
-        for i, tok in enumerate(toks):
-            value = ids.get(tok)
-            if value is None:
-                value = ids[tok] = _stable_hash(tok)
-            out[i] = value
-        return out
+        for tok in set(toks).difference(ids):
+            ids[tok] = _stable_hash(tok)
+        return np.fromiter(map(ids.__getitem__, toks), dtype=np.uint64, count=len(toks))
 
 
 def _stable_hash(token: str) -> int:

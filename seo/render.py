@@ -17,6 +17,7 @@ from .site import Site, Town
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TITLE_MAX, DESCRIPTION_MAX = 60, 155
+FOOTER_TOWNS_MAX = 12  # past this the footer lists the page's town and its neighbours
 
 
 def environment(site: Site) -> jinja2.Environment:
@@ -101,6 +102,10 @@ class Renderer:
         except jinja2.TemplateNotFound as exc:
             raise UserError(f"template not found: {exc.name}", file="templates/") from None
 
+    def asset(self, template: str) -> bytes:
+        """A site-wide file rendered from a template (e.g. the favicon)."""
+        return self.env.get_template(template).render(self.common).encode()
+
     def hub_of(self, page: PagePlan) -> str:
         """Where a page that fails the doorway guard points its canonical."""
         if page.kind == "town_condition" and page.town:
@@ -164,11 +169,14 @@ class Renderer:
                              town=town, condition=cond)
         loc = town.location if town else site.config.locations[0]
         nearby = [site.town(s) for s in town.nearby] if town else []
+        footer_towns = site.towns if len(site.towns) <= FOOTER_TOWNS_MAX else (
+            [town, *nearby] if town else [])
         related = [site.condition(s) for s in cond.meta.related] if cond else []
         return {
             **self.common, "page": page, "url": url, "title": title, "description": desc,
             "h1": h1, "crumbs": crumbs, "jsonld": graph, "town": town, "condition": cond,
             "location": loc, "hours": hours_rows(site, town), "nearby": nearby,
+            "footer_towns": footer_towns,
             "related": related,
             "town_note": town.note if town else None,
             "town_condition_note": (town.condition_notes.get(cond.slug)

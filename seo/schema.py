@@ -17,9 +17,16 @@ def clinic_id(site: Site, loc: Location) -> str:
     return f"{site.config.business.url}#clinic-{loc.id}"
 
 
-def clinic(site: Site, loc: Location) -> dict[str, Any]:
+AREA_SERVED_MAX = 20
+
+
+def clinic(site: Site, loc: Location, town: Town | None = None) -> dict[str, Any]:
+    """The clinic node. areaServed lists every served town up to AREA_SERVED_MAX; past that
+    (agency scale) a page lists only its own town, so page size doesn't grow with the town count."""
     biz = site.config.business
     served = [t for t in site.towns if t.location.id == loc.id]
+    if len(served) > AREA_SERVED_MAX:
+        served = [town] if town else []
     node: dict[str, Any] = {
         "@type": biz.type,
         "@id": clinic_id(site, loc),
@@ -45,6 +52,8 @@ def clinic(site: Site, loc: Location) -> dict[str, Any]:
         "medicalSpecialty": "Acupuncture",
         "potentialAction": {"@type": "ReserveAction", "target": biz.booking_url},
     }
+    if not node["areaServed"]:
+        del node["areaServed"]
     if biz.email:
         node["email"] = biz.email
     if biz.same_as:
@@ -81,7 +90,7 @@ def graph(site: Site, *, url: str, title: str, description: str, crumbs: list[tu
           town: Town | None, condition: Condition | None) -> dict[str, Any]:
     """The page's whole @graph."""
     locs = [town.location] if town else site.config.locations
-    nodes: list[dict[str, Any]] = [clinic(site, loc) for loc in locs]
+    nodes: list[dict[str, Any]] = [clinic(site, loc, town) for loc in locs]
     page: dict[str, Any] = {
         "@type": "MedicalWebPage" if condition else "WebPage",
         "@id": f"{url}#webpage",

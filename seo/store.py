@@ -108,13 +108,13 @@ def open_store(url: str, root: Path | None = None) -> Store:
         url = f"sqlite:///{path}"
     try:
         engine = sa.create_engine(url)
+        if engine.dialect.name == "sqlite":  # before the first connection, so every one has WAL
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
         _register_stage_tables()
         metadata.create_all(engine)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, sa.exc.OperationalError) as exc:
         raise UserError(f"cannot open store {url!r}: {str(exc).splitlines()[0]}",
                         file="config/site.yaml", key="site.store") from None
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
     return Store(engine)
 
 

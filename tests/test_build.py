@@ -25,7 +25,7 @@ def build(root: Path, today: date = DAY1, **kw):
 
 def test_rebuild_with_nothing_changed_writes_nothing(mini: Path) -> None:
     first = build(mini)
-    assert first.written == 12 and first.rendered >= 10
+    assert first.written == 13 and first.rendered >= 10
     stamp = {p: p.stat().st_mtime_ns for p in (mini / "build/site").rglob("*") if p.is_file()}
     again = build(mini, DAY2)
     assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
@@ -66,9 +66,9 @@ def test_template_change_rebuilds_every_page(mini: Path) -> None:
 
 def test_dry_run_writes_nothing(mini: Path) -> None:
     result = build(mini, dry_run=True)
-    assert result.written == 12 and not (mini / "build").joinpath("site").exists()
+    assert result.written == 13 and not (mini / "build").joinpath("site").exists()
     proc = run_seo("pages", "build", "--dry-run", "--root", str(mini))
-    assert proc.returncode == 0 and "would write 12 files" in proc.stdout
+    assert proc.returncode == 0 and "would write 13 files" in proc.stdout
 
 
 def test_filters_render_only_selected_pages(mini: Path) -> None:
@@ -216,7 +216,7 @@ def test_claims_lint_blocks_publish(mini: Path) -> None:
 def test_publish_copies_atomically(mini: Path) -> None:
     build(mini)
     result = api.publish(api.Project.open(mini))
-    assert result.copied == 12
+    assert result.copied == 13
     assert (mini / "build/public/alpha/knee-pain/index.html").exists()
     assert api.publish(api.Project.open(mini)).copied == 0
 

@@ -1,0 +1,123 @@
+"""Benchmark `seo pages build` against the floor: a bare Jinja2 render-and-write of the same pages.
+
+    python bench/bench_pages.py                 # the bundled clinic, then agency scale
+    python bench/bench_pages.py --towns 1000 --conditions 10 --only agency
+
+Each measurement runs in its own child process (so peak RSS is that phase's own), with output on
+tmpfs (/dev/shm): file creation on ext4 here slows down after repeated deletes. Phases, side by side
+in one run:
+  floor      bare Jinja2: the same templates, contexts built beforehand (not timed), render + write
+  full       `seo pages build` from an empty output folder and store (plan, render, guard, sitemap,
+             store, atomic swap)
+  no-change  the same build again with nothing changed (must write 0 files)
+  one-change one town note edited: the incremental rebuild
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+SHM = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path("/tmp")
+
+
+def phase(name: str, root: str) -> dict:
+    """Run inside the child process."""
+    from seo import api
+    from seo.plan import plan_site
+    from seo.render import Renderer
+
+    project = api.Project.open(root)
+    out = project.site.path(project.site.config.site.output)
+    if name == "floor":
+        renderer = Renderer(project.site)
+        plan = plan_site(project.site)
+        contexts = []
+        for page in plan:
+            ctx = renderer.context(page)
+            ctx["robots"], ctx["canonical"] = "index, follow", ctx["url"]
+            contexts.append((page, ctx))
+        floor_out = out.with_name("floor")
+        shutil.rmtree(floor_out, ignore_errors=True)
+        start = time.perf_counter()
+        for page, ctx in contexts:
+            html = renderer.env.get_template(page.template).render(ctx)
+            target = floor_out / page.file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+        seconds = time.perf_counter() - start
+        result = {"pages": len(plan), "written": len(plan)}
+    else:
+        if name == "one-change":
+            town = project.site.towns[len(project.site.towns) // 2]
+            note = project.site.root / "content/towns" / f"{town.slug}.md"
+            note.write_text(note.read_text() + "\nA new bus route now stops near the clinic.\n")
+            project = api.Project.open(root)
+        start = time.perf_counter()
+        built = api.build(project)
+        seconds = time.perf_counter() - start
+        result = {"pages": built.planned, "written": built.written, "rendered": built.rendered,
+                  "noindex": len(built.flagged), "max_similarity": built.max_similarity}
+    result["seconds"] = round(seconds, 3)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def run_phase(name: str, root: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--phase", name, str(root)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench(label: str, root: Path) -> None:
+    shutil.rmtree(root / "build", ignore_errors=True)
+    results = {name: run_phase(name, root) for name in ("floor", "full", "no-change", "one-change")}
+    floor, full = results["floor"], results["full"]
+    print(f"\n== {label}: {full['pages']} pages ==")
+    for name, r in results.items():
+        rate = r["pages"] / r["seconds"] if r["seconds"] else float("inf")
+        extra = f", rendered {r['rendered']}" if "rendered" in r else ""
+        print(f"{name:>10}: {r['seconds']:8.3f} s  {rate:8.0f} pages/s  wrote {r['written']:6d} files"
+              f"{extra}  peak RSS {r['peak_rss_mb']:6.1f} MB")
+    print(f"full / floor        = {full['seconds'] / floor['seconds']:.2f}x   (target <= 2x)")
+    print(f"no-change / full    = {results['no-change']['seconds'] / full['seconds']:.1%}   "
+          f"(target <= 10%, wrote {results['no-change']['written']} files)")
+    print(f"one-change / full   = {results['one-change']['seconds'] / full['seconds']:.1%}")
+    print(f"guard: {full['noindex']} noindex, highest similarity {full['max_similarity']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="seo pages build benchmark")
+    parser.add_argument("--phase")
+    parser.add_argument("root", nargs="?")
+    parser.add_argument("--towns", type=int, default=1000)
+    parser.add_argument("--conditions", type=int, default=10)
+    parser.add_argument("--only", choices=["clinic", "agency"])
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(phase(args.phase, args.root)))
+        return
+    if args.only in (None, "clinic"):
+        clinic = SHM / "seo-bench-clinic"
+        shutil.rmtree(clinic, ignore_errors=True)
+        for name in ("config", "content", "templates"):
+            shutil.copytree(REPO / name, clinic / name)
+        bench("bundled clinic", clinic)
+    if args.only in (None, "agency"):
+        from agency import generate
+        root = generate(SHM / "seo-bench-agency", args.towns, args.conditions)
+        bench(f"agency: {args.towns} towns x {args.conditions} conditions", root)
+
+
+if __name__ == "__main__":
+    main()
