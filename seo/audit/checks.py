@@ -113,8 +113,10 @@ def check_page(record: PageRecord, ctx: CheckContext, page: str) -> list[Finding
         add("img_no_alt", f"{len(record.img_no_alt)} image(s): {_some(record.img_no_alt)}")
     if record.size > ctx.max_page_kb * 1024:
         add("oversized", f"{record.size // 1024} KB (max {ctx.max_page_kb} KB)")
-    out += check_jsonld(record, ctx, page)
-    nap = nap_differences(record, ctx)
+    parsed, errors = parse_jsonld(record)
+    out += [Finding("jsonld_invalid", page, "", e) for e in errors[:1]]
+    out += check_jsonld(parsed, ctx, page)
+    nap = nap_differences(record, ctx, parsed)
     if nap:
         add("nap_mismatch", "; ".join(nap))
     return out
@@ -125,16 +127,22 @@ def _some(items: list[str], n: int = 3) -> str:
     return shown + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
-def check_jsonld(record: PageRecord, ctx: CheckContext, page: str) -> list[Finding]:
+def parse_jsonld(record: PageRecord) -> tuple[list[Any], list[str]]:
+    """The page's JSON-LD blocks parsed, and an error line for each block that does not parse."""
+    parsed, errors = [], []
+    for i, raw in enumerate(record.jsonld, start=1):
+        try:
+            parsed.append(json.loads(raw))
+        except ValueError as exc:
+            errors.append(f"block {i}: {exc}")
+    return parsed, errors
+
+
+def check_jsonld(parsed: list[Any], ctx: CheckContext, page: str) -> list[Finding]:
     out: list[Finding] = []
     required: list[str] = []
     recommended: list[str] = []
-    for i, raw in enumerate(record.jsonld, start=1):
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            out.append(Finding("jsonld_invalid", page, "", f"block {i}: {exc}"))
-            continue
+    for data in parsed:
         for node in local_businesses(data, ctx.business_types):
             label = _type_label(node)
             required += [f"{label}.{p}" for p in REQUIRED if _empty(node.get(p))]
@@ -166,22 +174,38 @@ def _type_label(node: dict) -> str:
     return "/".join(_types(node)) or "LocalBusiness"
 
 
+# Properties that never hold a business: not walked, because on an agency site `areaServed` alone
+# lists a thousand cities on every page (profiled: the walk dominated the checks).
+_SKIP = frozenset({"areaServed", "openingHoursSpecification", "specialOpeningHoursSpecification",
+                   "geo", "address", "signOrSymptom", "dayOfWeek", "sameAs", "alternateName",
+                   "possibleTreatment", "image", "breadcrumb", "potentialAction"})
+
+
+def _is_business(node: dict, types: frozenset[str]) -> bool:
+    t = node.get("@type")
+    names = [t] if isinstance(t, str) else t if isinstance(t, list) else ()
+    for name in names:
+        if isinstance(name, str) and (name in types or name.rsplit("/", 1)[-1] in types):
+            return len(node) > 2 or "@id" not in node  # not a bare {"@id", "@type"} reference
+    return False
+
+
 def local_businesses(data: Any, types: frozenset[str]) -> Iterator[dict]:
     """Every LocalBusiness-type node in a JSON-LD document (top level, @graph or nested),
     skipping bare references ({"@id": ...})."""
-    if isinstance(data, list):
-        for item in data:
-            yield from local_businesses(item, types)
-    elif isinstance(data, dict):
-        if any(t.removeprefix("https://schema.org/").removeprefix("http://schema.org/") in types
-               for t in _types(data)) and set(data) - {"@id", "@type"}:
-            yield data
-        for value in data.values():
-            if isinstance(value, dict | list):
-                yield from local_businesses(value, types)
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            if _is_business(item, types):
+                yield item
+            stack.extend(v for k, v in item.items() if k not in _SKIP and isinstance(v, dict | list))
 
 
-def nap_differences(record: PageRecord, ctx: CheckContext) -> list[str]:
+def nap_differences(record: PageRecord, ctx: CheckContext,
+                    parsed: list[Any] | None = None) -> list[str]:
     """Where the page's name, address or phone differs from config (empty when it agrees)."""
     diffs: list[str] = []
     for tel in dict.fromkeys(record.tel):
@@ -189,11 +213,7 @@ def nap_differences(record: PageRecord, ctx: CheckContext) -> list[str]:
             diffs.append(f"phone {tel} (tel: link) is not a configured number")
     for text in dict.fromkeys(record.addresses):
         diffs += _address_differences(text, ctx)
-    for raw in record.jsonld:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
+    for data in parse_jsonld(record)[0] if parsed is None else parsed:
         for node in local_businesses(data, ctx.business_types):
             diffs += _jsonld_differences(node, ctx)
     return list(dict.fromkeys(diffs))

@@ -14,11 +14,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ExternalError
+from .records import JsonlTail, Record
 from .scope import Scope
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -121,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_crawl(opts: CrawlOptions, workdir: Path) -> tuple[Path, CrawlStats]:
-    """Crawl in a child process; returns the JSONL path and the stats (with the child's peak RSS)."""
+def run_crawl(opts: CrawlOptions, workdir: Path,
+              on_record: Callable[[Record], None] | None = None) -> tuple[Path, CrawlStats]:
+    """Crawl in a child process; returns the JSONL path and the stats (with the child's peak RSS).
+    `on_record` is called with each record as the child writes it, while the crawl runs."""
     workdir.mkdir(parents=True, exist_ok=True)
     options, out, stats_path = workdir / "options.json", workdir / "pages.jsonl", workdir / "stats.json"
     options.write_text(json.dumps(asdict(opts)), encoding="utf-8")
@@ -133,7 +137,7 @@ def run_crawl(opts: CrawlOptions, workdir: Path) -> tuple[Path, CrawlStats]:
                             start_new_session=True)
     err_file = workdir / "stderr.txt"
     try:
-        status, rss_kb = _wait(proc, opts.timeout, err_file)
+        status, rss_kb = _wait(proc, opts.timeout, err_file, JsonlTail(out), on_record)
     except BaseException:  # Ctrl-C in the parent: the child is in its own session, stop it
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -152,8 +156,10 @@ def run_crawl(opts: CrawlOptions, workdir: Path) -> tuple[Path, CrawlStats]:
                            peak_rss_mb=rss_kb / 1024)
 
 
-def _wait(proc: subprocess.Popen, timeout: float, err_file: Path) -> tuple[int | None, int]:
-    """Wait for the child, draining stderr to a file; (exit status or None on timeout, maxrss KB)."""
+def _wait(proc: subprocess.Popen, timeout: float, err_file: Path, tail: JsonlTail,
+          on_record: Callable[[Record], None] | None) -> tuple[int | None, int]:
+    """Wait for the child, draining stderr to a file and handing new records to `on_record`;
+    (exit status or None on timeout, peak RSS in KB)."""
     import threading
     assert proc.stderr is not None
     stderr = proc.stderr
@@ -167,17 +173,26 @@ def _wait(proc: subprocess.Popen, timeout: float, err_file: Path) -> tuple[int |
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        records = tail.poll() if on_record else []
+        for record in records:
+            on_record(record)  # type: ignore[misc]
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             reader.join(5)
+            if on_record:
+                for record in tail.poll():
+                    on_record(record)
+            tail.close()
             return proc.returncode, usage.ru_maxrss
         if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = -9
             reader.join(5)
+            tail.close()
             return None, usage.ru_maxrss
-        time.sleep(0.05)
+        if not records:
+            time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass
@@ -67,6 +68,32 @@ def to_item(record: Record) -> dict:
 def from_item(item: dict) -> Record:
     cls, names = _NAMES[item.get("kind", "page")]
     return cls(**{k: v for k, v in item.items() if k in names})
+
+
+class JsonlTail:
+    """Reads the records a running child has written so far (complete lines only), so the parent
+    checks pages while the crawl goes on instead of after it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fh: BinaryIO | None = None
+        self.rest = b""
+
+    def poll(self) -> list[Record]:
+        if self.fh is None:
+            if not self.path.exists():
+                return []
+            self.fh = self.path.open("rb")
+        data = self.fh.read()
+        if not data:
+            return []
+        lines = (self.rest + data).split(b"\n")
+        self.rest = lines.pop()
+        return [from_item(json.loads(line)) for line in lines if line.strip()]
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
 
 
 def read_records(path: Path) -> Iterator[Record]:

@@ -22,7 +22,6 @@ from .checks import CheckContext
 from .crawl import CrawlOptions, CrawlStats, run_crawl
 from .findings import Analyzer
 from .history import AuditDiff, diff_audit, save_audit
-from .records import read_records
 from .scope import Scope, origin_of
 
 
@@ -112,14 +111,12 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
             stack.callback(shutil.rmtree, tmp, True)
         run_id = store.start_run("audit", trigger)
         try:
-            jsonl, stats = run_crawl(opts, tmp)
             meant = ({p for p, row in store.page_rows().items() if row["indexable"] and not row["removed"]}
                      if own_site else set())
             ctx = CheckContext.from_site(site, settings, https=scope.https)
-            analyzer = Analyzer(scope, ctx, scope.internal(start) or start, meant_indexable=meant,
-                                truncated=stats.truncated)
-            for record in read_records(jsonl):
-                analyzer.add(record)
+            analyzer = Analyzer(scope, ctx, scope.internal(start) or start, meant_indexable=meant)
+            _, stats = run_crawl(opts, tmp, analyzer.add)  # pages are checked as they arrive
+            analyzer.truncated = stats.truncated
             first = analyzer.pages.get(analyzer.start_url)
             if first is None or (first.status == 0 and len(analyzer.pages) == 1):
                 why = first.error if first is not None else "no answer"
