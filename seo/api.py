@@ -85,19 +85,16 @@ def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
         raise UserError(f"nothing built in {src}; run `seo pages build` first")
     target = site.path(site.config.site.publish.path)
     from .write import SiteWriter
-    writer = SiteWriter(target)
+    writer = SiteWriter(target, dry_run=dry_run)
     live = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
     for rel in sorted(live):
-        writer.add(rel, (src / rel).read_bytes())
+        writer.put(rel, (src / rel).read_bytes())
     if target.exists():
         for p in target.rglob("*"):
             if p.is_file() and p.relative_to(target).as_posix() not in live:
                 writer.delete(p.relative_to(target).as_posix())
-    changed, gone = writer.changes()
-    if dry_run:
-        return PublishResult(target, len(changed), len(gone), True)
     written, deleted = writer.commit()
-    return PublishResult(target, written, deleted, False)
+    return PublishResult(target, written, deleted, dry_run)
 
 
 def clean_output(project: Project) -> None:

@@ -106,6 +106,7 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 today: date | None = None, progress: Progress | None = None) -> BuildResult:
     today = today or date.today()
     out_dir = site.path(site.config.site.output)
+    cache_path = out_dir.with_name(f".{out_dir.name}.guard.npz")
     settings = site.config.site.guard
     full_plan = plan_site(site)
     check_paths(full_plan)
@@ -114,23 +115,39 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     fps = Fingerprints(site, renderer)
     rows = store.page_rows()
     result = BuildResult(planned=len(selected), dry_run=dry_run)
+    writer = SiteWriter(out_dir, dry_run=dry_run)
+    try:
+        return _build(site, store, renderer, fps, rows, full_plan, selected, writer, cache_path,
+                      settings, result, today, progress)
+    finally:
+        writer.discard()
 
-    html_by_key: dict[str, str] = {}
-    rendered_as: dict[str, bool] = {}
-    fingerprint: dict[str, str] = {}
+
+def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows: dict[str, dict],
+           full_plan: list[PagePlan], selected: set[str], writer: SiteWriter, cache_path: Path,
+           settings: GuardSettings, result: BuildResult, today: date,
+           progress: Progress | None) -> BuildResult:
+    out_dir = writer.out
+    fingerprint = {page.key: fps.of(page) for page in full_plan}
     todo = []
     for page in full_plan:
-        fp = fps.of(page)
-        fingerprint[page.key] = fp
         row = rows.get(page.key)
-        stale = row is None or row["fingerprint"] != fp or row["removed"] is not None
-        if (stale and page.key in selected) or not (out_dir / page.file).exists():
+        stale = row is None or row["fingerprint"] != fingerprint[page.key] or row["removed"] is not None
+        if row is None or (stale and page.key in selected) or not (out_dir / page.file).exists():
             todo.append(page)
+
+    # render what changed, streaming each page to the staging folder and the guard's analysis
+    vocab = guard.Vocabulary()
+    analysed: dict[str, guard.GuardPage] = {}
+    new_hash: dict[str, str] = {}
+    rendered_as: dict[str, bool] = {}
     for n, page in enumerate(todo, start=1):
         row = rows.get(page.key)
         indexable = True if row is None else bool(row["indexable"])
-        html_by_key[page.key] = renderer.render(
-            page, indexable=indexable, canonical=None if indexable else renderer.hub_of(page))
+        page_html = renderer.render(page, indexable=indexable,
+                                    canonical=None if indexable else renderer.hub_of(page))
+        analysed[page.key] = _analyse(site, page, page_html, settings, vocab)
+        new_hash[page.key] = _put(writer, page, page_html)
         rendered_as[page.key] = indexable
         if progress:
             progress("render", n, len(todo))
@@ -139,17 +156,32 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     removed = [path for path, row in rows.items()
                if path not in fingerprint and row["removed"] is None]
     if todo or removed:
-        verdicts = _run_guard(site, full_plan, html_by_key, out_dir, settings)
+        cache = guard.load_cache(cache_path)
+        pages = []
+        for page in full_plan:
+            if page.key not in analysed:
+                cached = cache.get(page.key)
+                if cached and cached[0] == rows[page.key]["content_hash"]:
+                    analysed[page.key] = cached[1]
+                else:
+                    page_html = (out_dir / page.file).read_text(encoding="utf-8")
+                    analysed[page.key] = _analyse(site, page, page_html, settings, vocab)
+            pages.append(analysed[page.key])
+        if progress:
+            progress("guard", len(pages), len(pages))
+        verdicts = guard.judge(pages, settings.similarity_threshold, settings.min_local_facts)
     else:  # no page changed: the stored verdicts still hold
+        pages = []
         verdicts = {page.key: _stored_verdict(rows[page.key]) for page in full_plan}
+
     for page in full_plan:
         v = verdicts[page.key]
-        was = rendered_as.get(page.key, None if page.key not in rows else bool(
-            rows[page.key]["indexable"]))
-        if was is not None and was != v.indexable:
-            html_by_key[page.key] = renderer.render(
-                page, indexable=v.indexable,
-                canonical=None if v.indexable else renderer.hub_of(page))
+        was = rendered_as.get(page.key, bool(rows[page.key]["indexable"]) if page.key in rows
+                              else None)
+        if was is not None and was != v.indexable:  # the guard's verdict flipped: re-render
+            page_html = renderer.render(page, indexable=v.indexable,
+                                        canonical=None if v.indexable else renderer.hub_of(page))
+            new_hash[page.key] = _put(writer, page, page_html, replace=page.key in rendered_as)
             result.rendered += 1
         if not v.indexable:
             result.flagged.append((page.url_path, v.reasons))
@@ -157,28 +189,39 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
         result.max_similarity = max(result.max_similarity, v.similarity)
     result.indexable = sum(1 for v in verdicts.values() if v.indexable)
 
-    writer = SiteWriter(out_dir)
-    new_rows = _page_rows(full_plan, html_by_key, rows, verdicts, fingerprint, today, writer)
+    new_rows = _page_rows(full_plan, new_hash, rows, verdicts, fingerprint, today)
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
-    base = site.config.business.url
     entries = []
     for page in full_plan:
         row = new_rows.get(page.key) or rows[page.key]
         if verdicts[page.key].indexable:
             entries.append((renderer.url(page.url_path), row["last_changed"]))
-    writer.add("sitemap.xml", sitemap_xml(entries))
-    writer.add("robots.txt", robots_txt(base))
-    writer.add("favicon.svg", renderer.asset("favicon.svg.j2"))
-    changed, gone = writer.changes()
-    result.changed_paths = sorted(changed)
-    result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in changed)
-    if dry_run:
-        result.written, result.deleted = len(changed), len(gone)
-        return result
+    writer.put("sitemap.xml", sitemap_xml(entries))
+    writer.put("robots.txt", robots_txt(site.config.business.url))
+    writer.put("favicon.svg", renderer.asset("favicon.svg.j2"))
+    result.changed_paths = sorted(writer.changed)
+    result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in writer.changed)
     result.written, result.deleted = writer.commit()
+    if result.dry_run:
+        return result
     _save(store, new_rows, removed, rows, today)
+    if pages:
+        hashes = {key: new_hash.get(key) or rows[key]["content_hash"] for key in fingerprint}
+        guard.save_cache(cache_path, pages, hashes)
     return result
+
+
+def _analyse(site: Site, page: PagePlan, page_html: str, settings: GuardSettings,
+             vocab: guard.Vocabulary) -> guard.GuardPage:
+    town = site.town(page.town) if page.town else None
+    return guard.analyse(page.key, page.kind, page_html, town, settings.shingle_size, vocab)
+
+
+def _put(writer: SiteWriter, page: PagePlan, page_html: str, replace: bool = False) -> str:
+    data = page_html.encode()
+    writer.put(page.file, data, replace=replace)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _stored_verdict(row: dict) -> guard.Verdict:
@@ -187,38 +230,21 @@ def _stored_verdict(row: dict) -> guard.Verdict:
                          reasons=row["reasons"].split("; ") if row["reasons"] else [])
 
 
-def _run_guard(site: Site, plan: list[PagePlan], html_by_key: dict[str, str], out_dir: Path,
-               settings: GuardSettings) -> dict[str, guard.Verdict]:
-    vocab = guard.Vocabulary()
-    analysed = []
-    for page in plan:
-        page_html = html_by_key.get(page.key)
-        if page_html is None:
-            page_html = (out_dir / page.file).read_text(encoding="utf-8")
-        town = site.town(page.town) if page.town else None
-        analysed.append(guard.analyse(page.key, page.kind, page_html, town,
-                                      settings.shingle_size, vocab))
-    return guard.judge(analysed, settings.similarity_threshold, settings.min_local_facts)
-
-
-def _page_rows(plan: list[PagePlan], html_by_key: dict[str, str], rows: dict[str, dict],
-               verdicts: dict[str, guard.Verdict], fingerprint: dict[str, str], today: date,
-               writer: SiteWriter) -> dict[str, dict]:
-    """Rows for pages rendered this build (others keep their row), adding files to the writer."""
+def _page_rows(plan: list[PagePlan], new_hash: dict[str, str], rows: dict[str, dict],
+               verdicts: dict[str, guard.Verdict], fingerprint: dict[str, str],
+               today: date) -> dict[str, dict]:
+    """Rows for pages rendered this build, or whose guard figures changed; others keep theirs."""
     new_rows: dict[str, dict] = {}
     for page in plan:
         v = verdicts[page.key]
         old = rows.get(page.key)
-        page_html = html_by_key.get(page.key)
-        if page_html is None:
+        content_hash = new_hash.get(page.key)
+        if content_hash is None:
             if old is not None and (old["similarity"] != v.similarity or old["twin"] != v.twin
                                     or old["local_facts"] != v.facts):
                 new_rows[page.key] = {**old, "similarity": v.similarity, "twin": v.twin,
                                       "local_facts": v.facts, "reasons": "; ".join(v.reasons)}
             continue
-        data = page_html.encode()
-        writer.add(page.file, data)
-        content_hash = hashlib.sha256(data).hexdigest()
         unchanged = old is not None and old["content_hash"] == content_hash and old["removed"] is None
         new_rows[page.key] = {
             "path": page.key, "kind": page.kind, "town": page.town, "condition": page.condition,

@@ -51,17 +51,19 @@ class Site:
     claims: list[str] = field(default_factory=list)
     fingerprint: str = ""  # hash of every input file
 
+    def __post_init__(self) -> None:
+        self._towns = {t.slug: t for t in self.towns}
+        self._conditions = {c.slug: c for c in self.conditions}
+
     def town(self, slug: str) -> Town:
-        for town in self.towns:
-            if town.slug == slug:
-                return town
+        if slug in self._towns:
+            return self._towns[slug]
         raise UserError(f"unknown town {slug!r} (known: {', '.join(t.slug for t in self.towns)})",
                         key="--town")
 
     def condition(self, slug: str) -> Condition:
-        for cond in self.conditions:
-            if cond.slug == slug:
-                return cond
+        if slug in self._conditions:
+            return self._conditions[slug]
         known = ", ".join(c.slug for c in self.conditions)
         raise UserError(f"unknown condition {slug!r} (known: {known})", key="--condition")
 

@@ -49,61 +49,81 @@ def exchange(a: Path, b: Path) -> None:
 
 
 class SiteWriter:
-    """Collects files for one build, then commits them in one swap."""
+    """Streams one build into a staging folder beside the live one; `commit` swaps it in.
 
-    def __init__(self, out_dir: Path) -> None:
+    Only files whose bytes differ from the live copy are written, so memory stays flat however
+    large the site, and a build with nothing changed touches nothing.
+    """
+
+    def __init__(self, out_dir: Path, *, dry_run: bool = False) -> None:
         self.out = out_dir
-        self.files: dict[str, bytes] = {}
+        self.dry_run = dry_run
+        self.staging = out_dir.with_name(f".{out_dir.name}.staging")
+        self.seen: set[str] = set()
+        self.changed: set[str] = set()
         self.deleted: set[str] = set()
+        self._started = False
 
-    def add(self, rel: str, data: bytes) -> None:
-        if rel in self.files:
+    def put(self, rel: str, data: bytes, *, replace: bool = False) -> bool:
+        """Stage `rel` if it differs from the live file; True when it did."""
+        if rel in self.seen and not replace:
             raise UserError(f"two pages map to the same file {rel!r}", key="output")
         if rel.startswith("/") or ".." in Path(rel).parts:
             raise UserError(f"output path escapes the site folder: {rel!r}", key="output")
-        self.files[rel] = data
-
-    def delete(self, rel: str) -> None:
-        self.deleted.add(rel)
-
-    def changes(self) -> tuple[dict[str, bytes], set[str]]:
-        """Files whose bytes differ from what is live, and live files to delete."""
-        changed = {}
-        for rel, data in self.files.items():
-            target = self.out / rel
-            try:
-                if target.stat().st_size == len(data) and target.read_bytes() == data:
-                    continue
-            except FileNotFoundError:
-                pass
-            changed[rel] = data
-        gone = {rel for rel in self.deleted if (self.out / rel).exists()}
-        return changed, gone
-
-    def commit(self) -> tuple[int, int]:
-        """Apply the build; returns (files written, files deleted)."""
-        changed, gone = self.changes()
-        if not changed and not gone:
-            return 0, 0
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.out.with_name(f".{self.out.name}.staging")
-        shutil.rmtree(staging, ignore_errors=True)
-        if self.out.exists():
-            _link_tree(self.out, staging, skip=set(changed) | gone)
-        else:
-            staging.mkdir()
-        for rel, data in sorted(changed.items()):
-            target = staging / rel
+        self.seen.add(rel)
+        if _same_bytes(self.out / rel, data):
+            if rel in self.changed:  # a replaced page went back to what is live
+                self.changed.discard(rel)
+                if not self.dry_run:
+                    (self.staging / rel).unlink(missing_ok=True)
+            return False
+        self.changed.add(rel)
+        if not self.dry_run:
+            self._start()
+            target = self.staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        for rel in gone:
-            _prune_empty(staging / rel, staging)
+        return True
+
+    def delete(self, rel: str) -> None:
+        if (self.out / rel).exists():
+            self.deleted.add(rel)
+
+    def _start(self) -> None:
+        if not self._started:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging.mkdir(parents=True)
+            self._started = True
+
+    def discard(self) -> None:
+        if self._started:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self._started = False
+
+    def commit(self) -> tuple[int, int]:
+        """Swap the staged build in; returns (files written, files deleted)."""
+        if self.dry_run or (not self.changed and not self.deleted):
+            self.discard()
+            return len(self.changed), len(self.deleted)
+        self._start()
         if self.out.exists():
-            exchange(staging, self.out)
-            shutil.rmtree(staging)
+            _link_tree(self.out, self.staging, skip=self.changed | self.deleted)
+            for rel in self.deleted:
+                _prune_empty(self.staging / rel, self.staging)
+            exchange(self.staging, self.out)
+            shutil.rmtree(self.staging)
         else:
-            os.rename(staging, self.out)
-        return len(changed), len(gone)
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.staging, self.out)
+        self._started = False
+        return len(self.changed), len(self.deleted)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except FileNotFoundError:
+        return False
 
 
 def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
