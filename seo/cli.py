@@ -101,8 +101,9 @@ def echo_build(result, out: Path) -> None:
 
 @main.command()
 @root_option
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def preview(root: Path, port: int, host: str) -> None:
     """Serve the built site on localhost (Ctrl-C to stop)."""
     from .preview import make_server

@@ -74,7 +74,8 @@ def _pos(value: float | None) -> str:
               help="Only this condition (repeatable).")
 @click.option("--keyword", "keywords", multiple=True, metavar="TEXT",
               help="Only keywords containing this text (repeatable).")
-@click.option("--source", type=click.Choice(["search-console", "serp"]), default=None)
+@click.option("--source", type=click.Choice(["search-console", "serp"]), default=None,
+              help="Only this source (default: both).")
 @click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
               help="How far back to look.")
 def show(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...], keywords: tuple[str, ...],
@@ -111,10 +112,11 @@ def show(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...], keywor
 @click.option("--csv", "as_csv", is_flag=True, required=True, help="Write CSV (the only format).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
-@click.option("--town", "towns", multiple=True, metavar="SLUG")
-@click.option("--keyword", "keywords", multiple=True, metavar="TEXT")
-@click.option("--since", default=None, metavar="YYYY-MM-DD")
-@click.option("--until", default=None, metavar="YYYY-MM-DD")
+@click.option("--town", "towns", multiple=True, metavar="SLUG", help="Only this town (repeatable).")
+@click.option("--keyword", "keywords", multiple=True, metavar="TEXT",
+              help="Only this keyword (repeatable).")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="First day to export.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="Last day to export.")
 def export(root: Path, as_csv: bool, out: Path | None, towns: tuple[str, ...],
            keywords: tuple[str, ...], since: str | None, until: str | None) -> None:
     """Every observation as CSV, "not measured" rows included with their reason."""
