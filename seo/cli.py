@@ -149,5 +149,16 @@ main.add_command(rankings)
 main.add_command(auth)
 
 
+from .automation.cli import run, schedule  # noqa: E402
+
+main.add_command(run)
+main.add_command(schedule)
+
+
+from .report.cli import report  # noqa: E402
+
+main.add_command(report)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

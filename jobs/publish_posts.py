@@ -1,0 +1,15 @@
+"""Business Profile posts for new or substantially changed pages (or the weekly rotation)."""
+
+from __future__ import annotations
+
+from seo.api import Project
+from seo.automation.runner import JobContext, JobResult
+from seo.listing.api import publish_posts
+
+
+def run(project: Project, ctx: JobContext) -> JobResult:
+    result = publish_posts(project, today=ctx.today, trigger=ctx.trigger)
+    counts = {"created": len(result.created), "adopted": len(result.adopted),
+              "rejected": len(result.rejected), "waiting": result.waiting}
+    lines = [f"rejected post for {page}: {name}" for page, name in result.rejected]
+    return JobResult(counts, lines + [f"warning {w}" for w in result.warnings])

@@ -1,0 +1,83 @@
+"""What the jobs do beyond a single library call: which site to audit, how a rankings check or a
+listing sync reads as a job result, and the weekly report's delivery. The jobs in `jobs/` call
+these; the CLI's own commands call the same library functions underneath."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..api import Project
+from ..errors import NotConfigured
+from .runner import JobResult
+
+
+def audit_target(project: Project, target: str) -> tuple[bool, str]:
+    """(audit the build?, why). `auto`: the live site once business.url is a real value."""
+    if target == "built":
+        return True, ""
+    if target == "live":
+        return False, ""
+    site = project.site
+    example_url = any(e.endswith(": business.url") for e in site.examples)
+    if site.config.integrations.audit and site.config.integrations.audit.url:
+        return False, ""
+    if example_url:
+        return True, "auditing the build: business.url is still an example value"
+    return False, ""
+
+
+def rankings_result(report: Any) -> JobResult:
+    """A rankings CheckReport as a job result: skipped when no source is configured."""
+    lines = [s.line() for s in report.sources]
+    if report.sources and len(report.unconfigured) == len(report.sources):
+        raise NotConfigured("; ".join(f"{s.source}: {s.message}" for s in report.sources))
+    counts: dict[str, Any] = {
+        "measured": sum(s.measured for s in report.sources),
+        "not_measured": sum(s.not_measured for s in report.sources),
+        "requests": sum(s.requests for s in report.sources),
+        "sources": {s.source: s.status for s in report.sources}}
+    failed = [f"{s.source}: {s.message}" for s in report.sources if s.status == "failed"]
+    return JobResult(counts, lines, error="; ".join(failed))
+
+
+def sync_listing(project: Project, *, apply: bool, today: date | None = None,
+                 trigger: str = "manual") -> JobResult:
+    """Drift every day; the plan saved for review; pushed only when the schedule says `apply`."""
+    from ..listing.api import apply_listing, desired, detect_drift, plan_listing, settings_of
+    from ..listing.client import connect
+    from ..listing.drift import render_drift
+
+    settings = settings_of(project)  # NotConfigured without integrations.gbp
+    desired(project, today)  # NotConfigured without a location's gbp_location
+    client = connect(settings)  # one client for the whole sync (httplib2: one per thread)
+    drift = detect_drift(project, client=client, today=today, trigger=trigger)
+    lines = [line for line in render_drift(drift).splitlines() if line.strip()]
+    planned = plan_listing(project, client=client, today=today)
+    counts: dict[str, Any] = {"drifted": sum(len(d.drifted) for d in drift),
+                              "pending": sum(len(d.pending) for d in drift),
+                              "planned_changes": planned.plan.change_count, "pushed": 0}
+    if planned.plan.change_count:
+        if apply:
+            _, result = apply_listing(project, plan_file=planned.saved_to, client=client,
+                                      today=today, trigger=trigger)
+            counts["pushed"] = sum(len(p.fields) for p in result.pushed)
+        else:
+            lines.append(f"{planned.plan.change_count} change(s) planned in {planned.saved_to}; "
+                         "review and run `seo listing apply` (or set jobs.sync_listing.apply: true "
+                         "in config/schedule.yaml)")
+    return JobResult(counts, lines)
+
+
+def weekly_report(project: Project, week: str | None = None) -> JobResult:
+    """Send what an earlier run left in the outbox, then this week's report (SMTP, or the outbox
+    when no SMTP host is configured). A message SMTP refused stays in the outbox: the run fails."""
+    from ..report import flush_outbox, send_report
+
+    earlier = flush_outbox(project)
+    lines = [f"earlier: {line}" for line in earlier.lines()] if earlier.sent or earlier.failures else []
+    delivery = send_report(project, week)
+    lines += delivery.lines()
+    counts = {"sent": len(earlier.sent) + len(delivery.sent), "waiting": len(delivery.waiting),
+              "failures": len(earlier.failures) + len(delivery.failures)}
+    return JobResult(counts, lines, error="; ".join(earlier.failures + delivery.failures))
