@@ -155,5 +155,10 @@ main.add_command(run)
 main.add_command(schedule)
 
 
+from .report.cli import report  # noqa: E402
+
+main.add_command(report)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -271,13 +271,59 @@ class AuditSettings(Strict):
     max_page_kb: int = Field(default=500, ge=1)  # HTML bigger than this is "oversized"
 
 
+def check_header_text(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("line breaks are not allowed (they would inject mail headers)")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(check_header_text)]
+EMAIL_RE = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
+
+
+class EmailSettings(Strict):
+    """Weekly report delivery (`seo report send`). No host: the message waits in the outbox folder.
+
+    The password is never in config: `password_env` names the environment variable holding it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: HeaderText = ""  # SMTP server; empty: write .eml files to the outbox only
+    port: int | None = Field(default=None, ge=1, le=65535)  # default 587 starttls, 465 ssl, 25 none
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: HeaderText = ""
+    password_env: str = Field(default="SEO_SMTP_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    from_: Annotated[str, Field(pattern=EMAIL_RE)] | None = Field(default=None, alias="from")
+    from_name: HeaderText = ""  # display name; default the business name
+    to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []
+    subject_prefix: HeaderText = "[SEO weekly]"
+    timeout: float = Field(default=30.0, gt=0, le=600)  # seconds per SMTP operation
+    retries: int = Field(default=3, ge=0, le=10)  # after the first attempt
+    backoff: float = Field(default=5.0, ge=0, le=600)  # seconds; doubled on each retry
+    ca_file: str = ""  # PEM bundle to trust (a private relay's CA); default the system's
+    outbox: str = "build/outbox"
+
+    @model_validator(mode="after")
+    def _sendable(self) -> EmailSettings:
+        if self.host and (self.from_ is None or not self.to):
+            raise ValueError("with a host set, `from` and `to` are needed too")
+        if self.security == "none" and self.username:
+            raise ValueError("security: none would send the password in clear; use starttls or ssl")
+        return self
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
 class Integrations(Strict):
     """Outside services. Each stage owns (and types) its own section; all are optional."""
 
     search_console: SearchConsoleSettings | None = None  # rankings: Search Console
     serp: SerpSettings | None = None  # rankings: live SERP provider
     gbp: GbpSettings | None = None  # Google Business Profile (`seo listing`)
-    email: dict[str, Any] | None = None  # weekly report delivery
+    email: EmailSettings | None = None  # weekly report delivery (`seo report send`)
     audit: AuditSettings | None = None  # site audit (`seo audit`)
 
 

@@ -1,0 +1,531 @@
+"""The week's facts, gathered from the store into plain dataclasses (no formatting, no HTML).
+
+Every stage is read as it stores its results: rankings through `seo.rankings.movements`, Search
+Console rows, `page_events`, the listing tables, the audit's diff (`seo.audit.history`) and `runs`.
+A stage with nothing configured and nothing stored says so instead of failing the report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ..store import metadata, page_events, pages, runs
+from .week import Week
+
+if TYPE_CHECKING:
+    from ..api import Project
+    from ..rankings.keywords import Keyword
+    from ..rankings.movements import Movement
+
+MAX_RANK_ROWS = 24  # town x condition rows in the table (the most telling first)
+MAX_LIST = 8  # items listed per section before "and N more"
+TREND_WEEKS = 8
+STALE_DAYS = 8  # a job with no run for longer than this is reported as silent
+STUCK_HOURS = 6
+SECRET_NAMES = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|APIKEY|_KEY$|LOGIN", re.I)
+
+
+def redact(text: str) -> str:
+    """Blank out the values of secret-looking environment variables (errors can quote requests)."""
+    for name, value in os.environ.items():
+        if len(value) >= 6 and SECRET_NAMES.search(name) and value in text:
+            text = text.replace(value, "[redacted]")
+    return text
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    line = redact(text).strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+@dataclass
+class RankRow:
+    town: str
+    condition: str  # condition name, or "(town page)"
+    kind: str  # organic, local_pack, maps
+    source: str
+    keyword: str
+    position: float | None
+    measured: bool
+    change: float | None  # positive = better (moved up)
+    status: str  # up, down, steady, entered, dropped out, not measured, new
+    trend: list[float | None] = field(default_factory=list)  # weekly medians, oldest first
+
+
+@dataclass
+class Mover:
+    keyword: str
+    town: str
+    kind: str
+    source: str
+    previous: float | None
+    current: float | None
+    change: float | None
+    band: float
+    status: str
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RankingFacts:
+    configured: bool
+    setup: str  # what to do when not configured
+    series: int = 0
+    measured: int = 0
+    rows: list[RankRow] = field(default_factory=list)
+    more_rows: int = 0
+    up: list[Mover] = field(default_factory=list)
+    down: list[Mover] = field(default_factory=list)
+    new_top3: list[Mover] = field(default_factory=list)
+    new_top10: list[Mover] = field(default_factory=list)
+    not_measured: int = 0
+    reasons: list[tuple[str, int]] = field(default_factory=list)  # most common first
+
+
+@dataclass
+class SearchConsoleFacts:
+    configured: bool
+    clicks: int = 0
+    impressions: int = 0
+    prev_clicks: int = 0
+    prev_impressions: int = 0
+    days: int = 0  # days of data this week
+    provisional_days: int = 0
+    weeks: list[tuple[str, int, int]] = field(default_factory=list)  # label, clicks, impressions
+    top_queries: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return self.days > 0
+
+
+@dataclass
+class PageFacts:
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    noindexed: list[str] = field(default_factory=list)
+    live: int = 0  # indexable pages now
+    total: int = 0
+
+
+@dataclass
+class ListingFacts:
+    configured: bool
+    changes: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    posts_live: list[str] = field(default_factory=list)
+    posts_rejected: list[str] = field(default_factory=list)
+    posts_pending: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AuditItem:
+    severity: str
+    type: str
+    page: str
+    detail: str
+
+
+@dataclass
+class AuditFacts:
+    ran_ever: bool
+    audit_id: int | None = None
+    target: str = ""
+    when: str = ""
+    pages: int = 0
+    first: bool = False  # first audit of its target: everything is "new"
+    new: list[AuditItem] = field(default_factory=list)
+    fixed: list[AuditItem] = field(default_factory=list)
+    still_open: int = 0
+    last_before: str = ""  # when no audit ran this week: the date of the latest one
+
+    def new_by_severity(self) -> dict[str, int]:
+        return dict(Counter(i.severity for i in self.new))
+
+
+@dataclass
+class JobHealth:
+    job: str
+    last_run: str  # local time
+    last_status: str
+    runs: int  # this week
+    failures: int  # this week
+    error: str = ""  # the week's last failure, one line
+    problem: str = ""  # failed, silent for N days, stuck
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+@dataclass
+class Facts:
+    week: Week
+    business: str
+    rankings: RankingFacts
+    search_console: SearchConsoleFacts
+    pages: PageFacts
+    listing: ListingFacts
+    audit: AuditFacts
+    jobs: list[JobHealth]
+    actions: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+
+def gather(project: Project, week: Week) -> Facts:
+    facts = Facts(week=week, business=project.site.config.business.name,
+                  rankings=rankings_facts(project, week),
+                  search_console=search_console_facts(project, week),
+                  pages=page_facts(project, week), listing=listing_facts(project, week),
+                  audit=audit_facts(project, week), jobs=job_health(project, week))
+    facts.actions = next_actions(facts)
+    facts.summary = summarise(facts)
+    return facts
+
+
+# -- rankings -----------------------------------------------------------------------------------
+
+def _mover(m: Movement) -> Mover:
+    return Mover(m.keyword, m.town or "(all)", m.kind, m.source, m.previous, m.current,
+                 m.change_week, m.band, m.status, [e.line() for e in m.events][:MAX_LIST])
+
+
+def rankings_facts(project: Project, week: Week) -> RankingFacts:
+    from ..rankings import movements
+    from ..rankings.keywords import build_keywords
+    cfg = project.site.config.integrations
+    configured = cfg.search_console is not None or cfg.serp is not None
+    setup = ("set integrations.search_console.property in config/site.yaml and run "
+             "`seo auth google` (or configure integrations.serp)")
+    report = movements(project, week.start)
+    if not report.rows:
+        return RankingFacts(configured, setup)
+    keywords = build_keywords(project.site)
+    by_key: dict[tuple[str, str], Keyword] = {(k.text, k.town): k for k in keywords}
+    by_text: dict[str, Keyword] = {}
+    for k in keywords:
+        by_text.setdefault(k.text, k)
+    towns = {t.slug: t.name for t in project.site.towns}
+    conds = {c.meta.slug: c.meta.name for c in project.site.conditions}
+    facts = RankingFacts(True, setup, series=len(report.rows))
+    facts.measured = sum(m.measured for m in report.rows)
+    facts.up = [_mover(m) for m in sorted(report.winners, key=_move_size)]
+    facts.down = [_mover(m) for m in sorted(report.losers, key=_move_size)]
+    facts.new_top3 = [_mover(m) for m in report.new_top3]
+    facts.new_top10 = [_mover(m) for m in report.new_top10 if not m.new_top3]
+    missing = report.not_measured
+    facts.not_measured = len(missing)
+    facts.reasons = sorted(Counter(first_line(m.reason, 120) or "no check this week"
+                                   for m in missing).items(), key=lambda kv: (-kv[1], kv[0]))
+    # town x condition: the best-placed keyword of each (town, condition, kind)
+    groups: dict[tuple[str, str, str], list[Movement]] = defaultdict(list)
+    for m in report.rows:
+        kw = by_key.get((m.keyword, m.town)) if m.town else by_text.get(m.keyword)
+        if kw is None:
+            continue
+        groups[(kw.town, kw.condition or "", m.kind)].append(m)
+    chosen: list[tuple[tuple[str, str, str], Movement]] = []
+    for key, ms in groups.items():
+        ms.sort(key=lambda m: (not m.measured, m.current is None, m.current or 0, m.source, m.keyword))
+        chosen.append((key, ms[0]))
+    chosen.sort(key=lambda kv: (not (kv[1].moved or kv[1].new_top3 or kv[1].new_top10),
+                                kv[1].current is None, kv[1].current or 0, kv[0]))
+    facts.more_rows = max(0, len(chosen) - MAX_RANK_ROWS)
+    shown = sorted(chosen[:MAX_RANK_ROWS], key=lambda kv: (towns.get(kv[0][0], kv[0][0]),
+                                                             conds.get(kv[0][1], ""), kv[0]))
+    trends = _trends(project, week, [m for _, m in shown])
+    for (town, cond, kind), m in shown:
+        facts.rows.append(RankRow(
+            towns.get(town, town), conds.get(cond, "(town page)") if cond else "(town page)", kind,
+            m.source, m.keyword, m.current, m.measured, m.change_week, m.status,
+            trends.get((m.source, m.kind, m.keyword, m.town, m.device), [])))
+    return facts
+
+
+def _move_size(m: Movement) -> tuple[float, str, str]:
+    return (-abs(m.change_week or 100.0), m.town, m.keyword)
+
+
+def _trends(project: Project, week: Week, shown: list[Movement]) -> dict[tuple[str, ...], list[float | None]]:
+    """Weekly medians of the measured positions of the shown series, oldest week first."""
+    from ..rankings.observations import observations as o
+    if not shown:
+        return {}
+    first = week.start - timedelta(weeks=TREND_WEEKS - 1)
+    wanted = {(m.source, m.kind, m.keyword, m.town, m.device) for m in shown}
+    values: dict[tuple[str, ...], list[list[float]]] = {k: [[] for _ in range(TREND_WEEKS)] for k in wanted}
+    q = (sa.select(o.c.source, o.c.kind, o.c.keyword, o.c.town, o.c.device, o.c.day, o.c.position)
+         .where(o.c.day >= first, o.c.day <= week.end, o.c.measured.is_(True),
+                o.c.position.is_not(None), o.c.keyword.in_(sorted({m.keyword for m in shown}))))
+    with project.store.engine.connect() as conn:
+        for src, kind, kw, town, dev, day, pos in conn.execute(q):
+            key = (src, kind, kw, town, dev)
+            if key in values:
+                values[key][(day - first).days // 7].append(pos)
+    return {k: [float(statistics.median(v)) if v else None for v in weeks]
+            for k, weeks in values.items()}
+
+
+# -- Search Console -----------------------------------------------------------------------------
+
+def search_console_facts(project: Project, week: Week) -> SearchConsoleFacts:
+    from ..rankings.observations import sc_rows as t
+    facts = SearchConsoleFacts(project.site.config.integrations.search_console is not None)
+    first = week.start - timedelta(weeks=TREND_WEEKS - 1)
+    per_week: dict[int, list[int]] = {i: [0, 0] for i in range(TREND_WEEKS)}
+    days_seen: set[Any] = set()
+    provisional: set[Any] = set()
+    q = (sa.select(t.c.day, sa.func.sum(t.c.clicks), sa.func.sum(t.c.impressions),
+                   sa.func.max(sa.cast(t.c.provisional, sa.Integer)))
+         .where(t.c.day >= first, t.c.day <= week.end).group_by(t.c.day))
+    top = (sa.select(t.c.query, sa.func.sum(t.c.clicks).label("c"), sa.func.sum(t.c.impressions).label("i"))
+           .where(t.c.day >= week.start, t.c.day <= week.end).group_by(t.c.query)
+           .order_by(sa.desc("c"), sa.desc("i"), t.c.query).limit(5))
+    with project.store.engine.connect() as conn:
+        for day, clicks, imps, prov in conn.execute(q):
+            idx = (day - first).days // 7
+            per_week[idx][0] += int(clicks or 0)
+            per_week[idx][1] += int(imps or 0)
+            if idx == TREND_WEEKS - 1:
+                days_seen.add(day)
+                if prov:
+                    provisional.add(day)
+        facts.top_queries = [(str(qy), int(c or 0), int(i or 0)) for qy, c, i in conn.execute(top)]
+    if any(c or i for c, i in per_week.values()):
+        facts.configured = True
+    facts.weeks = [(week.previous(TREND_WEEKS - 1 - i).label, *per_week[i]) for i in range(TREND_WEEKS)]
+    facts.clicks, facts.impressions = per_week[TREND_WEEKS - 1]
+    facts.prev_clicks, facts.prev_impressions = per_week[TREND_WEEKS - 2]
+    facts.days, facts.provisional_days = len(days_seen), len(provisional)
+    return facts
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+def page_facts(project: Project, week: Week) -> PageFacts:
+    facts = PageFacts()
+    q = (sa.select(page_events.c.path, page_events.c.event)
+         .where(page_events.c.day >= week.start, page_events.c.day <= week.end)
+         .order_by(page_events.c.path, page_events.c.id))
+    seen: dict[str, set[str]] = defaultdict(set)
+    with project.store.engine.connect() as conn:
+        for path, event in conn.execute(q):
+            seen[event].add("/" + path.strip("/") + "/" if path.strip("/") else "/")
+        live, total = conn.execute(sa.select(
+            sa.func.sum(sa.cast(pages.c.indexable, sa.Integer)), sa.func.count())
+            .where(pages.c.removed.is_(None))).one()
+    facts.created = sorted(seen["created"])
+    facts.changed = sorted(seen["changed"] - seen["created"])
+    facts.removed = sorted(seen["removed"])
+    facts.noindexed = sorted(seen["noindexed"])
+    facts.live, facts.total = int(live or 0), int(total or 0)
+    return facts
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+def listing_facts(project: Project, week: Week) -> ListingFacts:
+    from ..listing.tables import listing_changes as ch
+    from ..listing.tables import listing_drift as dr
+    from ..listing.tables import listing_posts as po
+    facts = ListingFacts(project.site.config.integrations.gbp is not None)
+    lo, hi = week.utc_bounds()
+    with project.store.engine.connect() as conn:
+        for at, action, loc, fields, status in conn.execute(
+                sa.select(ch.c.at, ch.c.action, ch.c.location, ch.c.fields, ch.c.status)
+                .where(ch.c.at >= lo, ch.c.at < hi).order_by(ch.c.at, ch.c.id)):
+            line = f"{week.local(at):%a %d %b}: {action} at {loc}: {fields or '(no fields)'} ({status})"
+            (facts.failed if status == "failed" else facts.changes).append(line)
+        for loc, fld, kind, policy in conn.execute(
+                sa.select(dr.c.location, dr.c.field, dr.c.kind, dr.c.policy)
+                .where(dr.c.at >= lo, dr.c.at < hi).order_by(dr.c.location, dr.c.field, dr.c.kind)
+                .distinct()):
+            who = "changed by Google" if kind == "google" else "our edit pending Google's review"
+            facts.drift.append(f"{loc}: {fld} {who} (policy: {policy})")
+        for page, loc, state, reason in conn.execute(
+                sa.select(po.c.page, po.c.location, po.c.state, po.c.reason)
+                .where(sa.or_(sa.and_(po.c.created_on >= week.start, po.c.created_on <= week.end),
+                              sa.and_(po.c.updated_at >= lo, po.c.updated_at < hi)))
+                .order_by(po.c.location, po.c.page, po.c.key)):
+            line = f"{page} ({loc}, {reason} page)"
+            {"LIVE": facts.posts_live, "REJECTED": facts.posts_rejected}.get(
+                state, facts.posts_pending).append(line)
+        if any((facts.changes, facts.failed, facts.drift, facts.posts_live, facts.posts_rejected,
+                facts.posts_pending)):
+            facts.configured = True
+    return facts
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+def audit_facts(project: Project, week: Week) -> AuditFacts:
+    from ..audit.history import audits, diff_audit
+    lo, hi = week.utc_bounds()
+    metadata.create_all(project.store.engine, tables=[audits])
+    with project.store.engine.connect() as conn:
+        row = conn.execute(sa.select(audits.c.id, audits.c.target, audits.c.started_at, audits.c.pages)
+                           .where(audits.c.started_at >= lo, audits.c.started_at < hi)
+                           .order_by(audits.c.id.desc()).limit(1)).first()
+        before = conn.execute(sa.select(sa.func.max(audits.c.started_at))
+                              .where(audits.c.started_at < lo)).scalar()
+    if row is None:
+        return AuditFacts(ran_ever=before is not None,
+                          last_before=f"{week.local(before):%d %b %Y}" if before else "")
+    diff = diff_audit(project.store, row.id)
+
+    def items(found: list[Any]) -> list[AuditItem]:
+        order = {"error": 0, "warning": 1, "notice": 2}
+        out = [AuditItem(f.severity, f.type, f.page, first_line(f.detail, 120)) for f in found]
+        return sorted(out, key=lambda i: (order.get(i.severity, 3), i.type, i.page))
+
+    return AuditFacts(True, row.id, row.target, f"{week.local(row.started_at):%a %d %b}", row.pages,
+                      diff.previous_id is None, items(diff.new), items(diff.fixed), len(diff.still_open))
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+
+def job_health(project: Project, week: Week) -> list[JobHealth]:
+    lo, hi = week.utc_bounds()
+    latest: dict[str, Any] = {}
+    in_week: dict[str, list[Any]] = defaultdict(list)
+    q = (sa.select(runs.c.job, runs.c.started_at, runs.c.status, runs.c.error)
+         .where(runs.c.started_at < hi).order_by(runs.c.job, runs.c.started_at, runs.c.id))
+    with project.store.engine.connect() as conn:
+        for r in conn.execute(q):
+            latest[r.job] = r
+            if r.started_at >= lo:
+                in_week[r.job].append(r)
+    out = []
+    for job in sorted(latest):
+        last = latest[job]
+        week_runs = in_week[job]
+        failed = [r for r in week_runs if r.status in ("failed", "interrupted")]
+        health = JobHealth(job, f"{week.local(last.started_at):%a %d %b %H:%M}", last.status,
+                           len(week_runs), len(failed), first_line(failed[-1].error) if failed else "")
+        if last.status in ("failed", "interrupted"):
+            health.problem = f"last run {last.status}"
+        elif failed:
+            health.problem = f"{len(failed)} of {len(week_runs)} runs failed"
+        elif last.status == "running" and hi - last.started_at > timedelta(hours=STUCK_HOURS):
+            health.problem = "still marked running (stuck or killed)"
+        elif hi - last.started_at > timedelta(days=STALE_DAYS):
+            health.problem = f"no run for {(hi - last.started_at).days} days"
+        out.append(health)
+    return out
+
+
+# -- next actions and the summary ---------------------------------------------------------------
+
+def _pos(p: float | None) -> str:
+    return "not found" if p is None else f"{p:g}"
+
+
+def next_actions(f: Facts) -> list[str]:
+    """What to do, most urgent first, derived only from the facts above."""
+    acts: list[str] = []
+    for j in f.jobs:
+        if not j.ok:
+            acts.append(f"Fix the `{j.job}` job: {j.problem}" + (f" ({j.error})" if j.error else "") + ".")
+    errors = [i for i in f.audit.new if i.severity == "error"]
+    if errors:
+        acts.append(f"Fix {len(errors)} new site error{'s' * (len(errors) != 1)} from the audit, "
+                    f"starting with {errors[0].type.replace('_', ' ')} on {errors[0].page}.")
+    for post in f.listing.posts_rejected[:2]:
+        acts.append(f"Google rejected the Business Profile post for {post}: reword the page summary "
+                    f"and run `seo listing posts`.")
+    if f.listing.failed:
+        acts.append(f"{len(f.listing.failed)} Business Profile change(s) failed: run `seo listing plan`.")
+    if f.listing.drift:
+        acts.append(f"Review {len(f.listing.drift)} Business Profile field(s) that differ from ours "
+                    f"(`seo listing drift`), e.g. {f.listing.drift[0]}.")
+    for m in f.rankings.down[:2]:
+        cause = f"; it follows: {m.events[0]}" if m.events else ""
+        acts.append(f"Look at \"{m.keyword}\" ({m.town}): fell from {_pos(m.previous)} to "
+                    f"{_pos(m.current)}{cause}.")
+    if f.rankings.not_measured and f.rankings.series and \
+            f.rankings.not_measured * 5 >= f.rankings.series:
+        reason = f.rankings.reasons[0][0] if f.rankings.reasons else "unknown"
+        acts.append(f"{f.rankings.not_measured} of {f.rankings.series} rankings were not measured "
+                    f"(mostly: {reason}): check the rank source and its budget.")
+    sc = f.search_console
+    if sc.prev_clicks >= 20 and sc.clicks < sc.prev_clicks * 0.8:
+        acts.append(f"Search clicks fell {_pct(sc.clicks, sc.prev_clicks)} on the week before: "
+                    f"compare the top queries with last week's.")
+    if not f.rankings.configured:
+        acts.append(f"Rankings are not configured: {f.rankings.setup}.")
+    if not f.audit.ran_ever:
+        acts.append("Run a first site audit: `seo audit`.")
+    if not f.listing.configured:
+        acts.append("Connect the Google Business Profile: set integrations.gbp in config/site.yaml "
+                    "(README, Google Business Profile).")
+    if not acts:
+        acts.append("Nothing needs fixing: keep publishing and updating pages.")
+    return acts[:7]
+
+
+def _pct(now: int, before: int) -> str:
+    if before == 0:
+        return "n/a"
+    return f"{(now - before) * 100 / before:+.0f}%"
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def summarise(f: Facts) -> list[str]:
+    """Three to five plain sentences: rankings, search traffic, work done, problems."""
+    r, sc, p, lst, a = f.rankings, f.search_console, f.pages, f.listing, f.audit
+    out: list[str] = []
+    if not r.configured and not r.series:
+        out.append("Rankings are not configured yet, so there are no positions to report.")
+    elif not r.series:
+        out.append("No rankings were measured this week.")
+    else:
+        text = (f"Of {_n(r.series, 'tracked ranking')}, {len(r.up)} moved up and {len(r.down)} moved down "
+                f"by more than their usual day-to-day wobble")
+        if r.new_top3 or r.new_top10:
+            text += f"; {len(r.new_top3)} entered the top 3 and {len(r.new_top10)} the top 10"
+        out.append(text + ".")
+    if sc.has_data:
+        out.append(f"Google search brought {_n(sc.clicks, 'click')} ({_pct(sc.clicks, sc.prev_clicks)} "
+                   f"on the week before) from {_n(sc.impressions, 'impression')}.")
+    elif sc.configured:
+        out.append("Search Console has no data for this week yet.")
+    else:
+        out.append("Search Console is not connected, so clicks and impressions are unknown.")
+    work = [f"{_n(len(p.created), 'page')} published" if p.created else "",
+            f"{_n(len(p.changed), 'page')} updated" if p.changed else "",
+            f"{_n(len(lst.changes), 'Business Profile update')}" if lst.changes else "",
+            f"{_n(len(lst.posts_live), 'post')} live on Google" if lst.posts_live else ""]
+    work = [w for w in work if w]
+    out.append(("This week: " + ", ".join(work) + ".") if work else "No pages or listing changes this week.")
+    problems = []
+    if a.new:
+        problems.append(f"the site audit found {_n(len(a.new), 'new problem')}" +
+                        (f" and {len(a.fixed)} fixed" if a.fixed else ""))
+    elif a.fixed:
+        problems.append(f"{_n(len(a.fixed), 'audit problem')} fixed and none new")
+    bad = [j.job for j in f.jobs if not j.ok]
+    if bad:
+        problems.append(f"{_n(len(bad), 'scheduled job')} need attention ({', '.join(bad[:3])})")
+    if lst.posts_rejected:
+        problems.append(f"{_n(len(lst.posts_rejected), 'post')} rejected by Google")
+    if problems:
+        s = "; ".join(problems)
+        out.append(s[0].upper() + s[1:] + ".")
+    elif f.jobs:
+        out.append("Every scheduled job ran without errors.")
+    out.append(f"First thing to do: {f.actions[0][0].lower()}{f.actions[0][1:]}" if f.actions
+               else "Nothing needs doing.")
+    return out[:5]
