@@ -140,8 +140,10 @@ def job_store(store: Store) -> SQLAlchemyJobStore:
 
 
 def make_scheduler(project: Project, schedule: Schedule, *,
-                   cls: type[BaseScheduler] = BlockingScheduler, workers: int = 4) -> BaseScheduler:
-    """A scheduler on the project's store whose jobs are synced with the schedule when it starts."""
+                   cls: type[BaseScheduler] = BlockingScheduler, workers: int = 4,
+                   clock: Callable[[], datetime] | None = None) -> BaseScheduler:
+    """A scheduler on the project's store whose jobs are synced with the schedule when it starts.
+    `clock` (tests) is the time the sync compares pending runs with; APScheduler reads its own."""
     root = str(project.site.root)
     scheduler = cls(jobstores={"default": job_store(project.store)},
                     executors={"default": ThreadPoolExecutor(workers)},
@@ -149,7 +151,7 @@ def make_scheduler(project: Project, schedule: Schedule, *,
                     timezone=schedule.tz)
 
     def on_start(_event: Any) -> None:
-        for line in sync_jobs(scheduler, schedule, root):
+        for line in sync_jobs(scheduler, schedule, root, clock() if clock else None):
             log.info("%s", line)
 
     def on_missed(event: JobExecutionEvent) -> None:
