@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -200,16 +201,19 @@ class Handler:
 def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
         and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)
+    return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
 def smtp_server(handler: Handler, cert: Path, key: Path, implicit_tls: bool = False) -> Controller:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-    kwargs: dict[str, Any] = dict(hostname="127.0.0.1", port=0, authenticator=authenticator,
+    with socket.socket() as probe:  # aiosmtpd's Controller cannot start on port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kwargs: dict[str, Any] = dict(hostname="127.0.0.1", port=port, authenticator=authenticator,
                                   auth_require_tls=True)
-    if implicit_tls:
-        kwargs["ssl_context"] = ctx
+    if implicit_tls:  # aiosmtpd only counts STARTTLS as TLS for auth_require_tls
+        kwargs.update(ssl_context=ctx, auth_require_tls=False)
     else:
         kwargs.update(tls_context=ctx, require_starttls=True)
     controller = Controller(handler, **kwargs)

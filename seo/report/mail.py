@@ -77,7 +77,7 @@ class Permanent(Exception):
 
 def safe_header(value: str, what: str) -> str:
     if any(c in value for c in "\r\n") or any(ord(c) < 32 and c != "\t" for c in value):
-        raise UserError(f"{what}: line breaks and control characters are not allowed in mail headers",
+        raise UserError("line breaks and control characters are not allowed in mail headers",
                         key=what)
     return value
 
