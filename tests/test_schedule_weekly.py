@@ -1,0 +1,146 @@
+"""The whole `weekly` pipeline end to end, as `seo run weekly` runs it: pages built, the build
+audited (a real Scrapy child), ranks from the local Search Console and DataForSEO servers (another
+Scrapy child), the Business Profile synced and posted to on the local GBP server, and the report
+mailed through a local aiosmtpd server. Then the bundled clinic, as a fresh clone runs it."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from conftest import REPO, run_seo
+from listing_support import NAME, configure, live_location, write_token
+from schedule_support import run_rows, write_schedule
+from servers.gbp import GbpServer
+from servers.search_console import SearchConsoleServer
+from servers.serp import SerpServer
+
+from seo.api import Project
+from seo.automation.runner import run_job
+
+SECRETS = {"SEO_DATAFORSEO_LOGIN": "login-weekly-1", "SEO_DATAFORSEO_PASSWORD": "pw-weekly-secret-73"}
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    import socket
+    with socket.socket() as probe:  # aiosmtpd's Controller cannot start on port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[GbpServer, SearchConsoleServer, SerpServer]]:
+    gbp = GbpServer().start()
+    sc = SearchConsoleServer(require_token=False).start()  # the one token comes from the GBP server
+    with SerpServer(domain="clinic.test", name="Example Acupuncture", login=SECRETS[
+            "SEO_DATAFORSEO_LOGIN"], password=SECRETS["SEO_DATAFORSEO_PASSWORD"]) as serp:
+        yield gbp, sc, serp
+    sc.stop()
+    gbp.stop()
+
+
+def wire(root: Path, gbp: GbpServer, sc: SearchConsoleServer, serp: SerpServer, smtp_port: int,
+         token: Path) -> None:
+    """Point every integration of the fixture clinic at a local server."""
+    configure(root, gbp, "    posts: {max_per_run: 2, poll_attempts: 0}\n")
+    path = root / "config/site.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["integrations"].update({
+        "search_console": {"property": "sc-domain:clinic.test", "api_endpoint": sc.url,
+                           "token_uri": gbp.token_uri, "days": 7},
+        "serp": {"provider": "dataforseo", "base_url": serp.url, "concurrency": 4, "retries": 0,
+                 "timeout": 5, "maps": False, "monthly_budget": 500},
+        "email": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
+                  "from": "seo@clinic.test", "to": ["owner@clinic.test"], "retries": 0}})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    write_token(token, gbp)
+    info = json.loads(token.read_text())
+    info["scopes"] += ["https://www.googleapis.com/auth/webmasters.readonly"]
+    token.write_text(json.dumps(info))
+    token.chmod(0o600)
+
+
+def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    gbp, sc, serp = servers
+    controller, inbox = smtp
+    token = tmp_path / "google-token.json"
+    wire(mini, gbp, sc, serp, controller.port, token)
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
+    monkeypatch.delenv("SEO_GOOGLE_SERVICE_ACCOUNT", raising=False)
+    write_schedule(mini, "jobs:\n  sync_listing: {cron: '0 6 * * *', apply: true}\n"
+                         "  audit_site: {cron: '0 3 * * 0', enabled: false, target: built}\n")
+    gbp.add_location(NAME, live_location(Project.open(mini)))
+
+    lines: list[str] = []
+    outcome = run_job("weekly", mini, echo=lines.append)
+
+    text = "\n".join(lines)
+    assert outcome.status == "ok", text
+    assert outcome.counts["steps"] == {s: "ok" for s in (
+        "build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts",
+        "weekly_report")}, text
+    # every step recorded, inside the pipeline
+    rows = {r["job"]: r for r in run_rows(Project.open(mini).store.engine)}
+    for step in outcome.counts["steps"]:
+        assert rows[step]["status"] == "ok" and rows[step]["trigger"] == "weekly"
+    assert json.loads(rows["build_pages"]["counts"])["written"] > 0
+    assert json.loads(rows["audit_site"]["counts"])["target"] == "built"
+    assert json.loads(rows["check_rankings"]["counts"])["sources"] == {"search_console": "ok",
+                                                                       "dataforseo": "ok"}
+    assert sc.queries and serp.total > 0
+    assert json.loads(rows["sync_listing"]["counts"])["pushed"] > 0 and gbp.ops("patch")
+    assert len(gbp.all_posts()) == 2
+    # the report went out through SMTP, not to the outbox
+    assert len(inbox.messages) == 1
+    msg = email.message_from_bytes(inbox.messages[0].original_content)
+    assert msg["To"] == "owner@clinic.test" and msg.is_multipart()
+    assert not list((mini / "build/outbox").glob("*.eml"))
+    # no secret in anything the run printed or stored
+    stored = json.dumps([dict(r, started_at=None, finished_at=None) for r in rows.values()])
+    for secret in (*SECRETS.values(), "test-client-secret", "test-refresh-token"):
+        assert secret not in text and secret not in stored
+
+
+def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
+    """README's first command on a fresh clone: builds, audits the build, skips what isn't set up,
+    leaves the report in the outbox, exit 0."""
+    root = tmp_path / "clone"
+    root.mkdir()
+    for name in ("config", "content", "templates"):
+        shutil.copytree(REPO / name, root / name)
+    result = run_seo("run", "weekly", "--root", str(root), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.startswith("build_pages: ok: planned ")
+    assert "audit_site: ok: target built" in out
+    assert "check_rankings: not configured: search_console: set integrations.search_console" in out
+    assert "sync_listing: not configured: integrations.gbp is not set" in out
+    assert "publish_posts: not configured: integrations.gbp is not set" in out
+    assert "weekly_report: ok" in out and "no SMTP host configured" in out
+    assert len(list((root / "build/outbox").glob("*.eml"))) == 1
+    assert (root / "build/site/index.html").exists()
