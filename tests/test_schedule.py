@@ -172,3 +172,19 @@ jobs:
     assert by_trigger == {"schedule": ("ok", ""), "manual": ("skipped", "already running"),
                           "weekly": ("skipped", "already running")}
     assert len(list(tmp_path.glob("started-*"))) == 1  # the job body ran once
+
+
+def test_lease_for_non_sqlite_stores_refuses_a_second_and_takes_over_a_dead_one(mini: Path) -> None:
+    from datetime import datetime, timedelta
+
+    from seo.automation.service import AlreadyRunning, scheduler_lock, take_lease
+
+    store = Project.open(mini).store
+    t = [datetime(2026, 11, 23, 12, 0)]
+    with scheduler_lock(store, lease=True, now=lambda: t[0]):  # the row lease other databases use
+        with pytest.raises(AlreadyRunning, match="already running on this store"):
+            take_lease(store, "other-host:1", lambda: t[0])
+        t[0] += timedelta(minutes=5)  # its heartbeat stopped (the process was killed): taken over
+        take_lease(store, "other-host:1", lambda: t[0])
+        with pytest.raises(AlreadyRunning, match="other-host:1"):
+            take_lease(store, "third:2", lambda: t[0])
