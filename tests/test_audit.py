@@ -90,6 +90,11 @@ def test_bad_input_is_one_line_exit_2(mini: Path, args: tuple[str, ...], message
     assert "Traceback" not in proc.stderr
 
 
+def test_example_site_url_is_refused(clinic: Path) -> None:
+    with pytest.raises(UserError, match="example value"):
+        run_audit(api.Project.open(clinic))
+
+
 def test_unreachable_site_is_an_external_error(mini: Path) -> None:
     with pytest.raises(ExternalError, match="cannot reach"):
         run_audit(api.Project.open(mini), "http://127.0.0.1:9/")

@@ -92,6 +92,9 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
                 if not (folder / path.lstrip("/") / "index.html").exists() and path != "/":
                     ignore.append(path)
         else:
+            if not url and not settings.url and any(e.endswith(": business.url") for e in site.examples):
+                raise UserError("business.url is still an example value: give a URL, use --built, "
+                                "or set integrations.audit.url", key="URL")
             start = check_url(url or settings.url or business.url)
             target = origin_of(start)
         origin = origin_of(start)
