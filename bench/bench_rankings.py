@@ -4,7 +4,8 @@
           Scrapy child process against the local provider server (tests/servers/serp.py):
           requests/s and the peak concurrency seen by the server.
 2. store: two years of daily observations for 5,000 keyword x town pairs (3.65 million rows) into
-          SQLite, then the week's movements: seconds and peak RSS.
+          SQLite, one save per day as the daily check does (rows/s, seconds, peak RSS), then the
+          week's movements (seconds, peak RSS), each phase in its own child process.
 
     python bench/bench_rankings.py [serp|store] [--concurrency 16] [--pairs 5000] [--days 730]
 
@@ -21,11 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+END = date(2026, 11, 22)  # a Sunday: the stored history ends with a whole week
 
 
 def peak_rss_mb() -> float:
@@ -65,45 +69,84 @@ def bench_serp(concurrency: int) -> None:
               f"concurrency setting {concurrency}, peak in flight at the server {server.peak}")
 
 
-def bench_store(pairs: int, days: int) -> None:
-    from seo.rankings.movements import compute
-    from seo.rankings.observations import Observation, save_observations
+def _day_observations(pairs: int, days: int, d: int, start: date) -> Iterator[Any]:
+    """Day `d`'s check of every pair: positions that wobble, a failure now and then, and in the
+    last week one pair in 50 up 8 places."""
+    from seo.rankings.observations import Observation
+
+    day = start + timedelta(days=d)
+    for p in range(pairs):
+        keyword, town = f"kw {p // 7}", f"town{p % 7}"
+        if (p + d) % 97 == 0:
+            yield Observation("dataforseo", "organic", keyword, town, "desktop", day, False,
+                              reason="timed out")
+        else:
+            base = 1 + p % 40
+            wobble = ((p * 31 + d * 17) % 5) - 2
+            pos = max(1, base + wobble - (8 if d > days - 8 and p % 50 == 0 else 0))
+            yield Observation("dataforseo", "organic", keyword, town, "desktop", day, True, float(pos))
+
+
+def bench_store_write(db: str, pairs: int, days: int) -> None:
+    """Child: two years of daily checks, one save (one transaction) per day, as the daily job does."""
+    import sqlalchemy as sa
+
+    from seo.rankings.observations import observations, save_observations
     from seo.store import open_store
 
+    store = open_store(f"sqlite:///{db}")
+    start = END - timedelta(days=days - 1)
+    t0 = time.perf_counter()
+    for d in range(days):
+        save_observations(store, _day_observations(pairs, days, d, start))
+    stored = time.perf_counter() - t0
+    t1 = time.perf_counter()  # the last day's check run again: every row an update, none added
+    save_observations(store, _day_observations(pairs, days, days - 1, start))
+    again = time.perf_counter() - t1
+    with store.engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(observations)).scalar()
+    assert count == pairs * days, (count, pairs * days)
+    store.engine.dispose()
+    size = sum(f.stat().st_size for f in Path(db).parent.glob(Path(db).name + "*")) / 2**20
+    print(f"store: {pairs * days:,} observations ({pairs} pairs x {days} days, one save per day) "
+          f"in {stored:.1f} s = {pairs * days / stored:,.0f} rows/s; database {size:.0f} MB; "
+          f"peak RSS {peak_rss_mb():.0f} MB")
+    print(f"store: the last day's check re-run ({pairs:,} rows, all updates) in {again:.2f} s; "
+          f"{count:,} rows, none doubled")
+
+
+def bench_movements(db: str) -> None:
+    """Child: the week's movements over the stored history."""
+    from seo.rankings.movements import compute
+    from seo.store import open_store
+
+    store = open_store(f"sqlite:///{db}")
+    t0 = time.perf_counter()
+    report = compute(store, END)
+    moved = time.perf_counter() - t0
+    print(f"movements: {len(report.rows)} series for week {report.week_start} in {moved:.2f} s: "
+          f"{len(report.winners)} up, {len(report.losers)} down, {len(report.not_measured)} not measured; "
+          f"peak RSS {peak_rss_mb():.0f} MB")
+
+
+def bench_store(pairs: int, days: int) -> None:
+    """Each phase in its own child process, so each peak RSS is that phase's own."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{tmp}/bench.sqlite3")
-        end = date(2026, 11, 22)
-        start = end - timedelta(days=days - 1)
+        db = str(Path(tmp, "bench.sqlite3"))
         t0 = time.perf_counter()
-        for d in range(days):
-            day = start + timedelta(days=d)
-            batch = []
-            for p in range(pairs):
-                base = 1 + p % 40
-                wobble = ((p * 31 + d * 17) % 5) - 2
-                if (p + d) % 97 == 0:
-                    batch.append(Observation("dataforseo", "organic", f"kw {p // 7}", f"town{p % 7}",
-                                             "desktop", day, False, reason="timed out"))
-                else:
-                    pos = max(1, base + wobble - (8 if d > days - 8 and p % 50 == 0 else 0))
-                    batch.append(Observation("dataforseo", "organic", f"kw {p // 7}", f"town{p % 7}",
-                                             "desktop", day, True, float(pos)))
-            save_observations(store, batch)
-        stored = time.perf_counter() - t0
+        subprocess.run([sys.executable, __file__, "store-write", "--db", db, "--pairs", str(pairs),
+                        "--days", str(days)], check=True)
         t1 = time.perf_counter()
-        report = compute(store, end)
-        moved = time.perf_counter() - t1
-        size = Path(tmp, "bench.sqlite3").stat().st_size / 2**20
-        print(f"store: {pairs * days:,} observations ({pairs} pairs x {days} days) stored in {stored:.1f} s "
-              f"({pairs * days / stored:,.0f}/s), database {size:.0f} MB")
-        print(f"movements: {len(report.rows)} series for week {report.week_start} in {moved:.2f} s: "
-              f"{len(report.winners)} up, {len(report.losers)} down, {len(report.not_measured)} not measured")
-        print(f"store: peak RSS {peak_rss_mb():.0f} MB")
+        subprocess.run([sys.executable, __file__, "movements", "--db", db], check=True)
+        t2 = time.perf_counter()
+        print(f"store part: {t2 - t0:.1f} s wall (store child {t1 - t0:.1f} s, movements child "
+              f"{t2 - t1:.1f} s, each including its interpreter start-up)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", nargs="?", choices=["serp", "store"])
+    parser.add_argument("part", nargs="?", choices=["serp", "store", "store-write", "movements"])
+    parser.add_argument("--db", help="(store-write, movements) the SQLite file")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--pairs", type=int, default=5000)
     parser.add_argument("--days", type=int, default=730)
@@ -112,6 +155,10 @@ def main() -> None:
         bench_serp(args.concurrency)
     elif args.part == "store":
         bench_store(args.pairs, args.days)
+    elif args.part == "store-write":
+        bench_store_write(args.db, args.pairs, args.days)
+    elif args.part == "movements":
+        bench_movements(args.db)
     else:
         for part in ("serp", "store"):
             subprocess.run([sys.executable, __file__, part, "--concurrency", str(args.concurrency),

@@ -10,10 +10,11 @@ from rankings_support import configure
 from seo.api import Project
 from seo.errors import UserError
 from seo.rankings import movements
+from seo.rankings import observations as observations_mod
 from seo.rankings.keywords import build_keywords
 from seo.rankings.movements import week_bounds
-from seo.rankings.observations import Observation, save_observations
-from seo.store import page_events
+from seo.rankings.observations import Observation, load, measured_keys, save_observations
+from seo.store import open_store, page_events
 
 WEEK = date(2026, 11, 16)  # a Monday
 
@@ -121,3 +122,58 @@ def test_a_failure_cannot_carry_a_position():
         Observation("dataforseo", "organic", "k", "t", "desktop", WEEK, False, 3.0, reason="x")
     with pytest.raises(ValueError):
         Observation("dataforseo", "organic", "k", "t", "desktop", WEEK, True, 0.0)
+
+
+# -- the bulk store path's guarantees ----------------------------------------------------------
+
+def _obs(keyword, day, position=None, *, failed=False, town="alpha"):
+    if failed:
+        return Observation("dataforseo", "organic", keyword, town, "desktop", day, False, reason="timed out")
+    return Observation("dataforseo", "organic", keyword, town, "desktop", day, True, position)
+
+
+def _stored(store):
+    return {(r.keyword, r.town, r.day): (r.measured, r.position, r.reason) for r in load(store)}
+
+
+def test_bulk_store_never_stores_a_failure_as_a_rank_nor_doubles(tmp_path, monkeypatch):
+    monkeypatch.setattr(observations_mod, "BATCH_ROWS", 3)  # duplicates land in several batches
+    store = open_store(f"sqlite:///{tmp_path}/s.sqlite3")
+    day = WEEK
+    check = [_obs("a", day, 4.0), _obs("b", day, failed=True), _obs("c", day, None),
+             _obs("a", day, failed=True),  # a failure after a measurement of the same day: ignored
+             _obs("b", day, 7.0),  # a measurement after a failure: replaces it
+             _obs("d", day, 2.0), _obs("d", day, 3.0)]  # two measurements: the later wins
+    assert save_observations(store, check) == 7
+    want = {("a", "alpha", day): (True, 4.0, ""), ("b", "alpha", day): (True, 7.0, ""),
+            ("c", "alpha", day): (True, None, ""), ("d", "alpha", day): (True, 3.0, "")}
+    assert _stored(store) == want
+    save_observations(store, check)  # the same check run again: nothing doubled, nothing changed
+    save_observations(store, [_obs(k, day, failed=True) for k in "abcd"])  # a later failing re-run
+    assert _stored(store) == want
+    save_observations(store, [_obs("e", day, failed=True), _obs("e", day + timedelta(days=1), 5.0)])
+    save_observations(store, [_obs("e", day, 9.0)])  # a failure is replaced by a measurement
+    assert _stored(store)[("e", "alpha", day)] == (True, 9.0, "")
+    assert len(load(store)) == 6
+    row = next(r for r in load(store) if r.keyword == "e" and r.day == day)
+    assert isinstance(row.day, date) and isinstance(row.updated_at, datetime)
+    assert row.measured is True and row.competitors == "[]" and row.url == "" and row.provisional is False
+
+
+def test_bulk_store_interrupted_check_keeps_nothing_half_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(observations_mod, "BATCH_ROWS", 2)
+    store = open_store(f"sqlite:///{tmp_path}/s.sqlite3")
+    save_observations(store, [_obs("a", WEEK, 1.0), _obs("b", WEEK, failed=True)])  # committed earlier
+
+    def interrupted():
+        for i, k in enumerate("cdefg"):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield _obs(k, WEEK, 2.0)
+
+    with pytest.raises(KeyboardInterrupt):
+        save_observations(store, interrupted())  # several batches written, then killed
+    assert measured_keys(store, "dataforseo", WEEK) == {("organic", "a", "alpha", "desktop")}
+    save_observations(store, [_obs(k, WEEK, 2.0) for k in "bcdefg"])  # the resumed check
+    assert len(load(store)) == 7
+    assert {k for _, k, _, _ in measured_keys(store, "dataforseo", WEEK)} == set("abcdefg")

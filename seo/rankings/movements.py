@@ -139,11 +139,12 @@ def compute(store: Store, week: date | str | None = None, *, keywords: list[Keyw
     q = (sa.select(o.source, o.kind, o.keyword, o.town, o.device, o.day, o.measured, o.position,
                    o.reason)
          .where(o.day >= since, o.day <= end)
-         .order_by(o.source, o.kind, o.keyword, o.town, o.device, o.day))
+         .order_by(o.day))  # the unique index's order (it leads with day): no sort, each series in day order
     series: dict[tuple[str, str, str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
     with store.engine.connect() as conn:
-        for r in conn.execute(q):
-            series[(r[0], r[1], r[2], r[3], r[4])].append((r[5], r[6], r[7], r[8]))
+        for part in conn.execute(q.execution_options(yield_per=20000)).partitions():
+            for src, kind, kw, town, dev, day, ok, pos, why in part:
+                series[(src, kind, kw, town, dev)].append((day, ok, pos, why))
     targets: dict[tuple[str, str], str] = {}
     for kw in keywords or []:
         targets[(kw.text, kw.town)] = kw.target
