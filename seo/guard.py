@@ -27,10 +27,10 @@ NUM_PERM, BANDS = 128, 32
 ROWS = NUM_PERM // BANDS
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*")
 _TAG = re.compile(r"<[^>]+>")
-_NUMBERISH = re.compile(r"[a-z0-9'’]*[0-9][a-z0-9'’]*")
-_SEEDS = np.random.default_rng(20261121).integers(1, 2**63 - 1, size=NUM_PERM, dtype=np.uint64) | 1
+_DIGIT = re.compile(r"[0-9]")
+_SEEDS = np.random.default_rng(20261121).integers(1, 2**32 - 1, size=NUM_PERM, dtype=np.uint32)
 _BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                      0x27D4EB2F165667C5], dtype=np.uint64)
+                      0x27D4EB2F165667C5], dtype=np.uint64)  # mixes a band's 4 values into one key
 
 
 def main_text(page_html: str) -> str:
@@ -52,29 +52,76 @@ def town_words(town: Town | None) -> frozenset[str]:
 
 
 def tokens(text: str, masked: frozenset[str]) -> list[str]:
-    """Lower-case word tokens; the town's own words and anything with a digit become MASK."""
-    text = _NUMBERISH.sub(" 0 ", text.lower())
-    return [MASK if tok in masked or tok == "0" else tok for tok in _TOKEN.findall(text)]
+    """Lower-case word tokens; the town's own words and anything with a digit become MASK.
+    (The readable form of what `token_ids` computes in bulk.)"""
+    return [MASK if tok in masked or (not tok.isalpha() and _DIGIT.search(tok)) else tok
+            for tok in _TOKEN.findall(text.lower())]
+
+
+_P = np.uint64(0x100000001B3)
+_P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
+_MASK_ID = np.uint64(0x5BD1E9955BD1E995)
+
+
+_POWER_TABLES: dict[int, np.ndarray] = {}
+
+
+def _powers(base: np.uint64, n: int) -> np.ndarray:
+    """base**0 .. base**(n-1) mod 2**64, from a table grown as needed."""
+    table = _POWER_TABLES.get(int(base))
+    if table is None or len(table) < n:
+        size = max(n, 2 * len(table) if table is not None else 65536)
+        table = np.full(size, base, dtype=np.uint64)
+        table[0] = 1
+        with np.errstate(over="ignore"):
+            table = np.cumprod(table, dtype=np.uint64)
+        _POWER_TABLES[int(base)] = table
+    return table[:n]
+
+
+def _hash_tokens(toks: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stable 64-bit polynomial hash of each token, and whether it holds a digit, in bulk."""
+    data = np.frombuffer("\x01".join(toks).encode(), dtype=np.uint8)
+    n = len(data)
+    sep = np.flatnonzero(data == 1)
+    starts, ends = np.r_[0, sep + 1], np.r_[sep, n]
+    with np.errstate(over="ignore"):
+        weights = data.astype(np.uint64) * _powers(_P, n)[::-1]  # b_j * P^(n-1-j)
+        prefix = np.r_[np.uint64(0), np.cumsum(weights, dtype=np.uint64)]
+        raw = (prefix[ends] - prefix[starts]) * _powers(_P_INV, n + 1)[n - ends]
+        raw ^= raw >> np.uint64(29)
+        raw *= np.uint64(0xBF58476D1CE4E5B9)
+        raw ^= raw >> np.uint64(32)
+    digits = np.add.reduceat(((data >= 48) & (data <= 57)).astype(np.int32), starts) > 0
+    return raw, digits
 
 
 class Vocabulary:
-    """Cache of token -> stable 64-bit hash, shared by all pages of one build."""
+    """The town's own words as token hashes, computed once per town per build."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.masked: dict[frozenset[str], np.ndarray] = {}
+        self.words: dict[str, frozenset[str]] = {}
 
-    def encode(self, toks: list[str]) -> np.ndarray:
-        ids = self.ids
-        for tok in set(toks).difference(ids):
-            ids[tok] = _stable_hash(tok)
-        return np.fromiter(map(ids.__getitem__, toks), dtype=np.uint64, count=len(toks))
+    def town_words(self, town: Town | None) -> frozenset[str]:
+        if town is None:
+            return frozenset()
+        if town.slug not in self.words:
+            self.words[town.slug] = town_words(town)
+        return self.words[town.slug]
 
-
-def _stable_hash(token: str) -> int:
-    h = 1469598103934665603
-    for byte in token.encode():
-        h = ((h ^ byte) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    return h
+    def ids(self, text: str, masked: frozenset[str]) -> np.ndarray:
+        """Token hashes of `text`, with the masked words and numbers replaced by one MASK id."""
+        toks = _TOKEN.findall(text.lower())
+        if not toks:
+            return np.zeros(0, dtype=np.uint64)
+        ids, digits = _hash_tokens(toks)
+        if masked not in self.masked:
+            self.masked[masked] = (_hash_tokens(sorted(masked))[0] if masked
+                                   else np.zeros(0, dtype=np.uint64))
+        hide = digits | np.isin(ids, self.masked[masked])
+        ids[hide] = _MASK_ID
+        return ids
 
 
 def shingles(ids: np.ndarray, k: int) -> np.ndarray:
@@ -89,12 +136,15 @@ def shingles(ids: np.ndarray, k: int) -> np.ndarray:
 
 
 def minhash(sh: np.ndarray) -> np.ndarray:
+    """128 MinHash values of a shingle set (32-bit multiply-xorshift hash family)."""
     if len(sh) == 0:
-        return np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
+        return np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
     with np.errstate(over="ignore"):
-        x = sh.astype(np.uint64)[:, None] ^ _SEEDS[None, :]
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(31)
+        x = sh[:, None] ^ _SEEDS[None, :]
+        x *= np.uint32(0x9E3779B1)
+        x ^= x >> np.uint32(15)
+        x *= np.uint32(0x85EBCA77)
+        x ^= x >> np.uint32(13)
     return x.min(axis=0)
 
 
@@ -121,7 +171,7 @@ class Verdict:
 def analyse(key: str, kind: str, page_html: str, town: Town | None, k: int,
             vocab: Vocabulary) -> GuardPage:
     text = main_text(page_html)
-    sh = shingles(vocab.encode(tokens(text, town_words(town))), k)
+    sh = shingles(vocab.ids(text, vocab.town_words(town)), k)
     lowered = text.lower()
     facts = sum(1 for fact in (town.facts() if town else []) if fact.lower() in lowered)
     return GuardPage(key=key, kind=kind, shingles=sh, signature=minhash(sh), facts=facts,
@@ -141,7 +191,7 @@ def candidate_pairs(signatures: np.ndarray) -> np.ndarray:
     found: list[np.ndarray] = []
     with np.errstate(over="ignore"):
         for band in range(BANDS):
-            block = signatures[:, band * ROWS:(band + 1) * ROWS]
+            block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
             keys = (block * _BAND_MIX[None, :ROWS]).sum(axis=1, dtype=np.uint64)
             order = np.argsort(keys, kind="stable")
             sorted_keys = keys[order]
@@ -166,8 +216,8 @@ def judge(pages: list[GuardPage], threshold: float, min_facts: int) -> dict[str,
         sigs = np.stack([p.signature for p in pages])
         pairs = candidate_pairs(sigs)
         floor = threshold - 0.1  # MinHash estimate's error at 128 permutations is ~0.045
-        for start in range(0, len(pairs), 200_000):
-            chunk = pairs[start:start + 200_000]
+        for start in range(0, len(pairs), 16_384):  # 2 x 16k x 128 x 8 bytes = 32 MB at most
+            chunk = pairs[start:start + 16_384]
             est = (sigs[chunk[:, 0]] == sigs[chunk[:, 1]]).mean(axis=1)
             for i, j in chunk[est >= floor]:
                 sim = jaccard(pages[i].shingles, pages[j].shingles)
@@ -208,15 +258,16 @@ def save_cache(path: Path, pages: list[GuardPage], hashes: dict[str, str]) -> No
 
 def load_cache(path: Path) -> dict[str, tuple[str, GuardPage]]:
     try:
-        data = np.load(path, allow_pickle=False)
-        offsets = np.concatenate([[0], np.cumsum(data["lengths"])])
-        shingles = data["shingles"]
-        out = {}
-        for i, key in enumerate(data["keys"].tolist()):
-            out[key] = (str(data["hashes"][i]), GuardPage(
-                key=key, kind=str(data["kinds"][i]), shingles=shingles[offsets[i]:offsets[i + 1]],
-                signature=data["signatures"][i], facts=int(data["facts"][i]),
-                needs_facts=bool(data["needs"][i])))
-        return out
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}  # NpzFile re-reads on each access
     except (OSError, ValueError, KeyError):
         return {}  # missing or unreadable: every page is analysed afresh
+    offsets = np.concatenate([[0], np.cumsum(arrays["lengths"])])
+    shingles, signatures = arrays["shingles"], arrays["signatures"]
+    out = {}
+    for i, (key, kind, digest, facts, needs) in enumerate(zip(
+            arrays["keys"].tolist(), arrays["kinds"].tolist(), arrays["hashes"].tolist(),
+            arrays["facts"].tolist(), arrays["needs"].tolist(), strict=True)):
+        out[key] = (digest, GuardPage(key=key, kind=kind, shingles=shingles[offsets[i]:offsets[i + 1]],
+                                      signature=signatures[i], facts=facts, needs_facts=needs))
+    return out

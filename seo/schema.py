@@ -24,7 +24,7 @@ def clinic(site: Site, loc: Location, town: Town | None = None) -> dict[str, Any
     """The clinic node. areaServed lists every served town up to AREA_SERVED_MAX; past that
     (agency scale) a page lists only its own town, so page size doesn't grow with the town count."""
     biz = site.config.business
-    served = [t for t in site.towns if t.location.id == loc.id]
+    served = site.towns_served_by(loc.id)
     if len(served) > AREA_SERVED_MAX:
         served = [town] if town else []
     node: dict[str, Any] = {

@@ -54,6 +54,12 @@ class Site:
     def __post_init__(self) -> None:
         self._towns = {t.slug: t for t in self.towns}
         self._conditions = {c.slug: c for c in self.conditions}
+        self._served: dict[str, list[Town]] = {}
+        for town in self.towns:
+            self._served.setdefault(town.location.id, []).append(town)
+
+    def towns_served_by(self, location_id: str) -> list[Town]:
+        return self._served.get(location_id, [])
 
     def town(self, slug: str) -> Town:
         if slug in self._towns:

@@ -171,9 +171,10 @@ def test_guard_requires_local_facts(mini: Path) -> None:
 
 def test_guard_similarity_is_exact_for_known_overlap() -> None:
     vocab = guard.Vocabulary()
-    words = [f"w{i}" for i in range(200)]
-    a = guard.shingles(vocab.encode(words), 5)
-    b = guard.shingles(vocab.encode(words[:100] + [f"x{i}" for i in range(100)]), 5)
+    words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(200)]
+    other = [f"x{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(100)]
+    a = guard.shingles(vocab.ids(" ".join(words), frozenset()), 5)
+    b = guard.shingles(vocab.ids(" ".join(words[:100] + other), frozenset()), 5)
     # 96 shared 5-shingles out of 196 + 196 - 96
     assert guard.jaccard(a, b) == pytest.approx(96 / 296)
 
@@ -181,9 +182,16 @@ def test_guard_similarity_is_exact_for_known_overlap() -> None:
 def test_guard_masks_town_words_and_numbers(clinic: Path) -> None:
     site = api.Project.open(clinic).site
     parker, aurora = site.town("parker"), site.town("aurora")
-    a = guard.tokens("Parker patients on E-470 drive 12 minutes", guard.town_words(parker))
-    b = guard.tokens("Aurora patients on I-225 drive 25 minutes", guard.town_words(aurora))
-    assert a == b
+    a_text = "Parker patients on E-470 drive 12 minutes"
+    b_text = "Aurora patients on I-225 drive 25 minutes"
+    a = guard.tokens(a_text, guard.town_words(parker))
+    assert a == guard.tokens(b_text, guard.town_words(aurora))
+    assert a == ["\x00", "patients", "on", "\x00", "\x00", "drive", "\x00", "minutes"]
+    vocab = guard.Vocabulary()
+    ids_a = vocab.ids(a_text, guard.town_words(parker))
+    ids_b = vocab.ids(b_text, guard.town_words(aurora))
+    assert (ids_a == ids_b).all() and len(set(ids_a.tolist())) == 5
+    assert not (vocab.ids("Denver patients", guard.town_words(parker)) == ids_a[:2]).all()
 
 
 def test_store_records_pages(mini: Path) -> None:
