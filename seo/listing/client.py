@@ -254,21 +254,6 @@ def connect(settings: GbpSettings | None, *, credentials: Any = None, clock: Clo
         raise NotConfigured("integrations.gbp is not set in config/site.yaml")
     if credentials is None:
         from ..google_auth import SCOPE_BUSINESS, load_credentials
+        # load_credentials applies the configured token URI (google-auth ignores the stored one)
         credentials = load_credentials([SCOPE_BUSINESS], token_uri=settings.endpoints.token_uri)
-        credentials = with_token_uri(credentials, settings.endpoints.token_uri)
     return GbpClient(settings, credentials, clock=clock, sleep=sleep)
-
-
-def with_token_uri(credentials: Any, token_uri: str) -> Any:
-    """User credentials that refresh at `token_uri`.
-
-    google-auth 2.62's Credentials.from_authorized_user_info always sets Google's token URI,
-    whatever the stored info says, so a configured endpoint (a proxy, a test server) needs the
-    credentials rebuilt through the public constructor.
-    """
-    from google.oauth2.credentials import Credentials
-    if not isinstance(credentials, Credentials) or credentials.token_uri == token_uri:
-        return credentials
-    return Credentials(token=None, refresh_token=credentials.refresh_token, token_uri=token_uri,
-                       client_id=credentials.client_id, client_secret=credentials.client_secret,
-                       scopes=credentials.scopes, quota_project_id=credentials.quota_project_id)

@@ -10,6 +10,7 @@ fetching, so the same code runs in tests, the benchmark and production.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -77,6 +78,17 @@ class Call:
     url: str
     headers: dict[str, str]
     body: bytes | None = None
+
+
+def json_object(status: int, body: bytes) -> dict[str, Any]:
+    """A provider's answer as a JSON object, or TaskError saying what it was instead."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise TaskError(f"HTTP {status}, answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise TaskError("answer is not a JSON object")
+    return data
 
 
 def bare(domain_or_url: str) -> str:

@@ -14,7 +14,7 @@ import json
 import os
 from typing import Any
 
-from . import Call, Provider, Result, Target, Task, TaskError, ranked
+from . import Call, Provider, Result, Target, Task, TaskError, json_object, ranked
 
 OK = 20000
 
@@ -47,12 +47,7 @@ class DataForSEO(Provider):
         return out
 
     def parse(self, call_kind: str, status: int, body: bytes, target: Target) -> list[Result]:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise TaskError(f"HTTP {status}, answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise TaskError("answer is not a JSON object")
+        data = json_object(status, body)
         if status == 401 or data.get("status_code") == 40100:
             raise TaskError("provider rejected the credentials (401)")
         if status != 200:

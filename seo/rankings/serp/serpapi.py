@@ -8,12 +8,11 @@ URLs are never logged. SerpApi targets web search by place name (its `location`)
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 from urllib.parse import urlencode
 
-from . import Call, Provider, Result, Target, Task, TaskError, ranked
+from . import Call, Provider, Result, Target, Task, TaskError, json_object, ranked
 
 NO_RESULTS = "hasn't returned any results"
 
@@ -39,12 +38,7 @@ class SerpApi(Provider):
         return out
 
     def parse(self, call_kind: str, status: int, body: bytes, target: Target) -> list[Result]:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise TaskError(f"HTTP {status}, answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise TaskError("answer is not a JSON object")
+        data = json_object(status, body)
         error = str(data.get("error") or "")
         empty = NO_RESULTS in error
         if status == 401:
