@@ -4,7 +4,8 @@ Similarity is the Jaccard resemblance of the sets of word k-shingles of each pag
 the town's own words (name, county, neighbourhoods, roads, landmarks, ZIP codes) and every number
 are masked, so swapping "Aurora" for "Parker" cannot hide a duplicate.
 
-All pairs are compared through MinHash signatures with LSH banding (32 bands x 4 rows), and each
+All pairs are compared through MinHash signatures (one-permutation hashing, 128 bins) with LSH
+banding (32 bands x 4 rows), and each
 candidate pair above the reporting floor is then measured exactly. Cost grows with the number of
 pages, not with its square, so an agency site of 10,000 pages is checked in seconds.
 """
@@ -28,7 +29,6 @@ ROWS = NUM_PERM // BANDS
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*")
 _TAG = re.compile(r"<[^>]+>")
 _DIGIT = re.compile(r"[0-9]")
-_SEEDS = np.random.default_rng(20261121).integers(1, 2**32 - 1, size=NUM_PERM, dtype=np.uint32)
 _BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                       0x27D4EB2F165667C5], dtype=np.uint64)  # mixes a band's 4 values into one key
 
@@ -136,16 +136,19 @@ def shingles(ids: np.ndarray, k: int) -> np.ndarray:
 
 
 def minhash(sh: np.ndarray) -> np.ndarray:
-    """128 MinHash values of a shingle set (32-bit multiply-xorshift hash family)."""
+    """A 128-value MinHash signature by one-permutation hashing: each shingle is hashed once and
+    falls into one of 128 bins, and each bin keeps its minimum. O(shingles), not O(shingles x 128),
+    with the same estimator (the share of equal bins estimates the Jaccard resemblance)."""
+    sig = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
     if len(sh) == 0:
-        return np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+        return sig
     with np.errstate(over="ignore"):
-        x = sh[:, None] ^ _SEEDS[None, :]
-        x *= np.uint32(0x9E3779B1)
+        x = sh.astype(np.uint32) * np.uint32(0x9E3779B1)
         x ^= x >> np.uint32(15)
         x *= np.uint32(0x85EBCA77)
         x ^= x >> np.uint32(13)
-    return x.min(axis=0)
+    np.minimum.at(sig, x & np.uint32(NUM_PERM - 1), x >> np.uint32(7))
+    return sig
 
 
 @dataclass

@@ -17,7 +17,7 @@ from .site import Site, Town
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TITLE_MAX, DESCRIPTION_MAX = 60, 155
-FOOTER_TOWNS_MAX = 12  # past this the footer lists the page's town and its neighbours
+TOWN_LIST_MAX = 12  # past this, footers and condition hubs point to the areas page instead
 
 
 def environment(site: Site) -> jinja2.Environment:
@@ -169,7 +169,7 @@ class Renderer:
                              town=town, condition=cond)
         loc = town.location if town else site.config.locations[0]
         nearby = [site.town(s) for s in town.nearby] if town else []
-        footer_towns = site.towns if len(site.towns) <= FOOTER_TOWNS_MAX else (
+        footer_towns = site.towns if len(site.towns) <= TOWN_LIST_MAX else (
             [town, *nearby] if town else [])
         related = [site.condition(s) for s in cond.meta.related] if cond else []
         return {
