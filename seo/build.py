@@ -23,7 +23,7 @@ from .errors import UserError
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .settings import GuardSettings
-from .site import Site
+from .site import Site, Town
 from .sitemap import robots_txt, sitemap_xml
 from .store import Store, page_events, pages
 from .write import SiteWriter
@@ -172,33 +172,34 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     analysed: dict[str, guard.GuardPage] = {}
     new_hash: dict[str, str] = {}
     rendered_as: dict[str, bool] = {}
+    batch = _GuardBatch(site, settings, vocab, analysed)
     for n, page in enumerate(todo, start=1):
         row = rows.get(page.key)
         indexable = True if row is None else bool(row["indexable"])
         page_html = renderer.render(page, indexable=indexable,
                                     canonical=None if indexable else renderer.hub_of(page))
-        analysed[page.key] = _analyse(site, page, page_html, settings, vocab)
+        batch.add(page, page_html)
         new_hash[page.key] = _put(writer, page, page_html)
         rendered_as[page.key] = indexable
         collector.tick()
         if progress:
             progress("render", n, len(todo))
+    batch.flush()
     result.rendered = len(todo)
 
     removed = [path for path, row in rows.items()
                if path not in fingerprint and row["removed"] is None]
     if todo or removed:
         cache = guard.load_cache(cache_path)
-        pages = []
         for page in full_plan:
             if page.key not in analysed:
                 cached = cache.get(page.key)
                 if cached and cached[0] == rows[page.key]["content_hash"]:
                     analysed[page.key] = cached[1]
                 else:
-                    page_html = (out_dir / page.file).read_text(encoding="utf-8")
-                    analysed[page.key] = _analyse(site, page, page_html, settings, vocab)
-            pages.append(analysed[page.key])
+                    batch.add(page, (out_dir / page.file).read_text(encoding="utf-8"))
+        batch.flush()
+        pages = [analysed[page.key] for page in full_plan]
         if progress:
             progress("guard", len(pages), len(pages))
         verdicts = guard.judge(pages, settings.similarity_threshold, settings.min_local_facts)
@@ -244,10 +245,27 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     return result
 
 
-def _analyse(site: Site, page: PagePlan, page_html: str, settings: GuardSettings,
-             vocab: guard.Vocabulary) -> guard.GuardPage:
-    town = site.town(page.town) if page.town else None
-    return guard.analyse(page.key, page.kind, page_html, town, settings.shingle_size, vocab)
+class _GuardBatch:
+    """Collects pages for the guard and analyses them 64 at a time (one numpy pass per batch)."""
+
+    SIZE = 64
+
+    def __init__(self, site: Site, settings: GuardSettings, vocab: guard.Vocabulary,
+                 into: dict[str, guard.GuardPage]) -> None:
+        self.site, self.settings, self.vocab, self.into = site, settings, vocab, into
+        self.items: list[tuple[str, str, str, Town | None]] = []
+
+    def add(self, page: PagePlan, page_html: str) -> None:
+        town = self.site.town(page.town) if page.town else None
+        self.items.append((page.key, page.kind, page_html, town))
+        if len(self.items) >= self.SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            for done in guard.analyse_many(self.items, self.settings.shingle_size, self.vocab):
+                self.into[done.key] = done
+            self.items = []
 
 
 def _put(writer: SiteWriter, page: PagePlan, page_html: str, replace: bool = False) -> str:

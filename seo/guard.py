@@ -97,58 +97,84 @@ def _hash_tokens(toks: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Vocabulary:
-    """The town's own words as token hashes, computed once per town per build."""
+    """Per-build caches of each town's masked words (as token hashes) and facts."""
 
     def __init__(self) -> None:
-        self.masked: dict[frozenset[str], np.ndarray] = {}
-        self.words: dict[str, frozenset[str]] = {}
+        self.masked: dict[str, np.ndarray] = {}
+        self.facts: dict[str, list[str]] = {}
 
-    def town_words(self, town: Town | None) -> frozenset[str]:
+    def masked_ids(self, town: Town | None) -> np.ndarray:
         if town is None:
-            return frozenset()
-        if town.slug not in self.words:
-            self.words[town.slug] = town_words(town)
-        return self.words[town.slug]
+            return np.zeros(0, dtype=np.uint64)
+        if town.slug not in self.masked:
+            words = sorted(town_words(town))
+            self.masked[town.slug] = (_hash_tokens(words)[0] if words
+                                      else np.zeros(0, dtype=np.uint64))
+        return self.masked[town.slug]
 
-    def ids(self, text: str, masked: frozenset[str]) -> np.ndarray:
-        """Token hashes of `text`, with the masked words and numbers replaced by one MASK id."""
+    def town_facts(self, town: Town | None) -> list[str]:
+        if town is None:
+            return []
+        if town.slug not in self.facts:
+            self.facts[town.slug] = [fact.lower() for fact in town.facts()]
+        return self.facts[town.slug]
+
+    def ids(self, text: str, town: Town | None) -> np.ndarray:
+        """Token hashes of `text`, the town's words and every number replaced by one MASK id."""
         toks = _TOKEN.findall(text.lower())
         if not toks:
             return np.zeros(0, dtype=np.uint64)
         ids, digits = _hash_tokens(toks)
-        if masked not in self.masked:
-            self.masked[masked] = (_hash_tokens(sorted(masked))[0] if masked
-                                   else np.zeros(0, dtype=np.uint64))
-        hide = digits | np.isin(ids, self.masked[masked])
-        ids[hide] = _MASK_ID
+        ids[digits | np.isin(ids, self.masked_ids(town))] = _MASK_ID
         return ids
 
 
 def shingles(ids: np.ndarray, k: int) -> np.ndarray:
-    """Unique sorted uint64 hashes of every k-token window."""
-    if len(ids) < k:
-        return np.unique(ids.astype(np.uint32)) if len(ids) else np.zeros(0, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        acc = np.zeros(len(ids) - k + 1, dtype=np.uint64)
-        for j in range(k):
-            acc = acc * np.uint64(0x100000001B3) + ids[j: len(ids) - k + 1 + j]
-    return np.unique(acc.astype(np.uint32))  # 32-bit: half the memory; collisions negligible
+    """Unique sorted 32-bit hashes of every k-token window (of the tokens, if fewer than k)."""
+    return _batch_shingles(ids, np.array([len(ids)]), k)[1]
+
+
+def _batch_shingles(ids: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingles of several pages' concatenated token ids: (page index, shingle) pairs, sorted and
+    unique per page. Windows that would straddle two pages are dropped."""
+    page_of = np.repeat(np.arange(len(counts)), counts)
+    parts_pg, parts_sh = [], []
+    windows = len(ids) - k + 1
+    if windows > 0:
+        with np.errstate(over="ignore"):
+            acc = np.zeros(windows, dtype=np.uint64)
+            for j in range(k):
+                acc = acc * np.uint64(0x100000001B3) + ids[j: windows + j]
+        inside = page_of[:windows] == page_of[k - 1:]
+        parts_pg.append(page_of[:windows][inside])
+        parts_sh.append(acc[inside].astype(np.uint32))  # 32-bit: collisions negligible
+    short = np.flatnonzero((counts > 0) & (counts < k))
+    for i in short:  # a page shorter than one window: its tokens stand for its shingles
+        parts_pg.append(page_of[page_of == i])
+        parts_sh.append(ids[page_of == i].astype(np.uint32))
+    if not parts_pg:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
+    keyed = np.unique((np.concatenate(parts_pg).astype(np.uint64) << np.uint64(32))
+                      | np.concatenate(parts_sh).astype(np.uint64))
+    return (keyed >> np.uint64(32)).astype(np.int64), (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def minhash(sh: np.ndarray) -> np.ndarray:
     """A 128-value MinHash signature by one-permutation hashing: each shingle is hashed once and
     falls into one of 128 bins, and each bin keeps its minimum. O(shingles), not O(shingles x 128),
     with the same estimator (the share of equal bins estimates the Jaccard resemblance)."""
-    sig = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
-    if len(sh) == 0:
-        return sig
+    return _batch_minhash(np.zeros(len(sh), dtype=np.int64), sh, 1)[0]
+
+
+def _batch_minhash(page: np.ndarray, sh: np.ndarray, pages: int) -> np.ndarray:
+    sig = np.full(pages * NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
     with np.errstate(over="ignore"):
         x = sh.astype(np.uint32) * np.uint32(0x9E3779B1)
         x ^= x >> np.uint32(15)
         x *= np.uint32(0x85EBCA77)
         x ^= x >> np.uint32(13)
-    np.minimum.at(sig, x & np.uint32(NUM_PERM - 1), x >> np.uint32(7))
-    return sig
+    np.minimum.at(sig, page * NUM_PERM + (x & np.uint32(NUM_PERM - 1)), x >> np.uint32(7))
+    return sig.reshape(pages, NUM_PERM)
 
 
 @dataclass
@@ -173,12 +199,37 @@ class Verdict:
 
 def analyse(key: str, kind: str, page_html: str, town: Town | None, k: int,
             vocab: Vocabulary) -> GuardPage:
-    text = main_text(page_html)
-    sh = shingles(vocab.ids(text, vocab.town_words(town)), k)
-    lowered = text.lower()
-    facts = sum(1 for fact in (town.facts() if town else []) if fact.lower() in lowered)
-    return GuardPage(key=key, kind=kind, shingles=sh, signature=minhash(sh), facts=facts,
-                     needs_facts=kind in ("town", "town_condition"))
+    return analyse_many([(key, kind, page_html, town)], k, vocab)[0]
+
+
+def analyse_many(items: list[tuple[str, str, str, Town | None]], k: int,
+                 vocab: Vocabulary) -> list[GuardPage]:
+    """Shingles, signatures and local facts of a batch of pages (key, kind, html, town): one
+    numpy pass for the whole batch, because per-page numpy calls cost more than their work."""
+    texts = [main_text(page_html).lower() for _, _, page_html, _ in items]
+    toks = [_TOKEN.findall(text) for text in texts]
+    counts = np.array([len(t) for t in toks], dtype=np.int64)
+    flat = [tok for page_toks in toks for tok in page_toks]
+    if flat:
+        ids, hide = _hash_tokens(flat)
+    else:
+        ids, hide = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool)
+    bounds = np.r_[0, np.cumsum(counts)]
+    for i, (_, _, _, town) in enumerate(items):
+        masked = vocab.masked_ids(town)
+        if len(masked):
+            hide[bounds[i]:bounds[i + 1]] |= np.isin(ids[bounds[i]:bounds[i + 1]], masked)
+    ids[hide] = _MASK_ID
+    page, sh = _batch_shingles(ids, counts, k)
+    sigs = _batch_minhash(page, sh, len(items))
+    splits = np.searchsorted(page, np.arange(len(items) + 1))
+    out = []
+    for i, (key, kind, _, town) in enumerate(items):
+        facts = sum(1 for fact in vocab.town_facts(town) if fact in texts[i])
+        out.append(GuardPage(key=key, kind=kind, shingles=sh[splits[i]:splits[i + 1]],
+                             signature=sigs[i], facts=facts,
+                             needs_facts=kind in ("town", "town_condition")))
+    return out
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

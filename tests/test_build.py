@@ -173,8 +173,8 @@ def test_guard_similarity_is_exact_for_known_overlap() -> None:
     vocab = guard.Vocabulary()
     words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(200)]
     other = [f"x{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(100)]
-    a = guard.shingles(vocab.ids(" ".join(words), frozenset()), 5)
-    b = guard.shingles(vocab.ids(" ".join(words[:100] + other), frozenset()), 5)
+    a = guard.shingles(vocab.ids(" ".join(words), None), 5)
+    b = guard.shingles(vocab.ids(" ".join(words[:100] + other), None), 5)
     # 96 shared 5-shingles out of 196 + 196 - 96
     assert guard.jaccard(a, b) == pytest.approx(96 / 296)
 
@@ -188,10 +188,21 @@ def test_guard_masks_town_words_and_numbers(clinic: Path) -> None:
     assert a == guard.tokens(b_text, guard.town_words(aurora))
     assert a == ["\x00", "patients", "on", "\x00", "\x00", "drive", "\x00", "minutes"]
     vocab = guard.Vocabulary()
-    ids_a = vocab.ids(a_text, guard.town_words(parker))
-    ids_b = vocab.ids(b_text, guard.town_words(aurora))
+    ids_a = vocab.ids(a_text, parker)
+    ids_b = vocab.ids(b_text, aurora)
     assert (ids_a == ids_b).all() and len(set(ids_a.tolist())) == 5
-    assert not (vocab.ids("Denver patients", guard.town_words(parker)) == ids_a[:2]).all()
+    assert not (vocab.ids("Denver patients", parker) == ids_a[:2]).all()
+    # the batch path gives each page exactly what the one-page path gives it
+    pages = [f"<main>{t} and more words to make several windows here</main>" for t in
+             (a_text, b_text, "Denver is not masked on a Parker page at all today", "")]
+    towns = [parker, aurora, parker, None]
+    batch = guard.analyse_many([(str(i), "town", h, t) for i, (h, t) in
+                                enumerate(zip(pages, towns, strict=True))], 5, vocab)
+    for i, (h, t) in enumerate(zip(pages, towns, strict=True)):
+        one = guard.analyse(str(i), "town", h, t, 5, guard.Vocabulary())
+        assert (one.shingles == batch[i].shingles).all()
+        assert (one.signature == batch[i].signature).all() and one.facts == batch[i].facts
+    assert (batch[0].shingles == batch[1].shingles).all()
 
 
 def test_store_records_pages(mini: Path) -> None:
