@@ -282,3 +282,17 @@ def test_escaping_of_content(mini: Path) -> None:
     build(mini)
     page = (mini / "build/site/conditions/knee-pain/index.html").read_text()
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_lsh_candidates_are_exactly_the_pairs_sharing_a_band() -> None:
+    import itertools
+
+    import numpy as np
+    rng = np.random.default_rng(1)
+    sigs = rng.integers(0, 3, size=(60, guard.NUM_PERM)).astype(np.uint32)  # many collisions
+    got = set(map(tuple, guard.candidate_pairs(sigs).tolist()))
+    expected = {(i, j) for i, j in itertools.combinations(range(60), 2)
+                if any((sigs[i, b * guard.ROWS:(b + 1) * guard.ROWS]
+                        == sigs[j, b * guard.ROWS:(b + 1) * guard.ROWS]).all()
+                       for b in range(guard.BANDS))}
+    assert got == expected and len(got) > 100
