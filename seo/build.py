@@ -11,8 +11,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import multiprocessing as mp
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -168,23 +170,15 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
             todo.append(page)
 
     # render what changed, streaming each page to the staging folder and the guard's analysis
+    state = _RenderState(site, settings, rows, renderer, writer, collector, progress)
+    if len(todo) >= PARALLEL_MIN_PAGES and (os.cpu_count() or 1) > 1 and \
+            "fork" in mp.get_all_start_methods():
+        done = _render_in_two_processes(todo, state)
+    else:
+        done = state.render(todo, len(todo))
+    new_hash, rendered_as, analysed = done.hashes, done.indexable, done.analysed
     vocab = guard.Vocabulary()
-    analysed: dict[str, guard.GuardPage] = {}
-    new_hash: dict[str, str] = {}
-    rendered_as: dict[str, bool] = {}
     batch = _GuardBatch(site, settings, vocab, analysed)
-    for n, page in enumerate(todo, start=1):
-        row = rows.get(page.key)
-        indexable = True if row is None else bool(row["indexable"])
-        page_html = renderer.render(page, indexable=indexable,
-                                    canonical=None if indexable else renderer.hub_of(page))
-        batch.add(page, page_html)
-        new_hash[page.key] = _put(writer, page, page_html)
-        rendered_as[page.key] = indexable
-        collector.tick()
-        if progress:
-            progress("render", n, len(todo))
-    batch.flush()
     result.rendered = len(todo)
 
     removed = [path for path, row in rows.items()
@@ -243,6 +237,79 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
         hashes = {key: new_hash.get(key) or rows[key]["content_hash"] for key in fingerprint}
         guard.save_cache(cache_path, pages, hashes)
     return result
+
+
+PARALLEL_MIN_PAGES = 2000  # below this, a second process costs more than it saves
+
+
+@dataclass
+class _Rendered:
+    hashes: dict[str, str] = field(default_factory=dict)
+    indexable: dict[str, bool] = field(default_factory=dict)  # as rendered
+    analysed: dict[str, guard.GuardPage] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)  # files staged
+
+
+@dataclass
+class _RenderState:
+    site: Site
+    settings: GuardSettings
+    rows: dict[str, dict]
+    renderer: Renderer
+    writer: SiteWriter
+    collector: _YoungGcOnly
+    progress: Progress | None
+
+    def render(self, pages: list[PagePlan], total: int, step: int = 1) -> _Rendered:
+        done = _Rendered()
+        batch = _GuardBatch(self.site, self.settings, guard.Vocabulary(), done.analysed)
+        staged_before = set(self.writer.changed)
+        for n, page in enumerate(pages, start=1):
+            row = self.rows.get(page.key)
+            indexable = True if row is None else bool(row["indexable"])
+            page_html = self.renderer.render(
+                page, indexable=indexable,
+                canonical=None if indexable else self.renderer.hub_of(page))
+            batch.add(page, page_html)
+            done.hashes[page.key] = _put(self.writer, page, page_html)
+            done.indexable[page.key] = indexable
+            self.collector.tick()
+            if self.progress:
+                self.progress("render", min(n * step, total), total)
+        batch.flush()
+        done.changed = self.writer.changed - staged_before
+        return done
+
+
+_FORKED: _RenderState | None = None
+
+
+def _render_forked_chunk(pages: list[PagePlan]) -> _Rendered:
+    assert _FORKED is not None
+    return replace(_FORKED, progress=None).render(pages, len(pages))
+
+
+def _render_in_two_processes(todo: list[PagePlan], state: _RenderState) -> _Rendered:
+    """Render and analyse half the pages in a forked child while this process does the other
+    half: the work is CPU-bound Python, so a second core halves it. Both halves stage files into
+    the same staging folder (created before the fork); the results are keyed by page, so the
+    output is byte-identical to a one-process build."""
+    global _FORKED
+    state.writer.prepare()
+    _FORKED = state
+    try:
+        with mp.get_context("fork").Pool(1) as pool:
+            theirs_async = pool.apply_async(_render_forked_chunk, (todo[1::2],))
+            mine = state.render(todo[0::2], len(todo), step=2)
+            theirs = theirs_async.get()
+    finally:
+        _FORKED = None
+    mine.hashes.update(theirs.hashes)
+    mine.indexable.update(theirs.indexable)
+    mine.analysed.update(theirs.analysed)
+    state.writer.changed |= theirs.changed
+    state.writer.seen |= {page.file for page in todo[1::2]}
+    return mine
 
 
 class _GuardBatch:

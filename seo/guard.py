@@ -13,8 +13,9 @@ pages, not with its square, so an agency site of 10,000 pages is checked in seco
 from __future__ import annotations
 
 import html
-import io
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,20 +301,25 @@ def judge(pages: list[GuardPage], threshold: float, min_facts: int) -> dict[str,
 
 def save_cache(path: Path, pages: list[GuardPage], hashes: dict[str, str]) -> None:
     """Each page's analysis keyed by its content hash, so an incremental build re-analyses only
-    the pages it rendered."""
-    from .write import atomic_write
+    the pages it rendered. Written to a temporary file beside the cache and renamed over it
+    (atomic, and without holding a second copy of the archive in memory)."""
     if not pages:
         return
-    lengths = np.array([len(p.shingles) for p in pages], dtype=np.int64)
-    buffer = io.BytesIO()
-    np.savez(buffer, keys=np.array([p.key for p in pages]),
-             kinds=np.array([p.kind for p in pages]),
-             hashes=np.array([hashes[p.key] for p in pages]),
-             facts=np.array([p.facts for p in pages], dtype=np.int64),
-             needs=np.array([p.needs_facts for p in pages]),
-             signatures=np.stack([p.signature for p in pages]),
-             lengths=lengths, shingles=np.concatenate([p.shingles for p in pages]))
-    atomic_write(path, buffer.getvalue())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, keys=np.array([p.key for p in pages]),
+                     kinds=np.array([p.kind for p in pages]),
+                     hashes=np.array([hashes[p.key] for p in pages]),
+                     facts=np.array([p.facts for p in pages], dtype=np.int64),
+                     needs=np.array([p.needs_facts for p in pages]),
+                     signatures=np.stack([p.signature for p in pages]),
+                     lengths=np.array([len(p.shingles) for p in pages], dtype=np.int64),
+                     shingles=np.concatenate([p.shingles for p in pages]))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_cache(path: Path) -> dict[str, tuple[str, GuardPage]]:

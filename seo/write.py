@@ -89,6 +89,11 @@ class SiteWriter:
         if (self.out / rel).exists():
             self.deleted.add(rel)
 
+    def prepare(self) -> None:
+        """Create the staging folder now (before forking workers that write into it)."""
+        if not self.dry_run:
+            self._start()
+
     def _start(self) -> None:
         if not self._started:
             shutil.rmtree(self.staging, ignore_errors=True)
