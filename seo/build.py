@@ -13,6 +13,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -171,8 +172,7 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
 
     # render what changed, streaming each page to the staging folder and the guard's analysis
     state = _RenderState(site, settings, rows, renderer, writer, collector, progress)
-    if len(todo) >= PARALLEL_MIN_PAGES and (os.cpu_count() or 1) > 1 and \
-            "fork" in mp.get_all_start_methods():
+    if len(todo) >= PARALLEL_MIN_PAGES and _can_fork():
         done = _render_in_two_processes(todo, state)
     else:
         done = state.render(todo, len(todo))
@@ -282,6 +282,13 @@ class _RenderState:
 
 
 _FORKED: _RenderState | None = None
+
+
+def _can_fork() -> bool:
+    """A second core, fork available, and no other thread (forking a threaded process, e.g. from
+    the scheduler's job thread, can deadlock the child on a lock held elsewhere)."""
+    return ((os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 def _render_forked_chunk(pages: list[PagePlan]) -> _Rendered:

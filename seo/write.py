@@ -8,7 +8,6 @@ whole. A build with nothing changed touches nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 from .errors import UserError
 
 _RENAME_EXCHANGE = 2
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_libc = ctypes.CDLL(None, use_errno=True)  # the C library already loaded (find_library forks)
 _renameat2 = getattr(_libc, "renameat2", None)
 _AT_FDCWD = -100
 

@@ -305,7 +305,17 @@ def test_two_process_build_is_byte_identical(clinic: Path, tmp_path: Path, monke
     shutil.copytree(clinic, other)
     sequential = build(clinic)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(build_module.threading, "active_count", lambda: 1)  # pytest's own threads
+    forked = []
+    real = build_module._render_in_two_processes
+
+    def spy(todo, state):
+        forked.append(len(todo))
+        return real(todo, state)
+
+    monkeypatch.setattr(build_module, "_render_in_two_processes", spy)
     parallel = build(other)
+    assert forked == [49]
     assert parallel.counts() == sequential.counts()
     assert parallel.changed_paths == sequential.changed_paths
 
