@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .build import BuildResult, Progress, build_pages
+from .build import BuildResult, Progress, build_pages, check_paths
 from .errors import UserError
+from .plan import plan_site
+from .render import Renderer
 from .site import Site, load_site
 from .store import Store, open_store
+from .write import SiteWriter
 
 
 @dataclass
@@ -39,11 +41,8 @@ class CheckReport:
 
 def check(root: Path | str = ".") -> CheckReport:
     """Validate config, content and templates (renders every page in memory, writes nothing)."""
-    from .plan import plan_site
-    from .render import Renderer
     site = load_site(root)
     plan = plan_site(site)
-    from .build import check_paths
     check_paths(plan)
     renderer = Renderer(site)
     for page in plan:
@@ -84,7 +83,6 @@ def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
     if not (src / "index.html").exists():
         raise UserError(f"nothing built in {src}; run `seo pages build` first")
     target = site.path(site.config.site.publish.path)
-    from .write import SiteWriter
     writer = SiteWriter(target, dry_run=dry_run)
     live = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
     for rel in sorted(live):
@@ -95,7 +93,3 @@ def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
                 writer.delete(p.relative_to(target).as_posix())
     written, deleted = writer.commit()
     return PublishResult(target, written, deleted, dry_run)
-
-
-def clean_output(project: Project) -> None:
-    shutil.rmtree(project.site.path(project.site.config.site.output), ignore_errors=True)

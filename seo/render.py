@@ -94,8 +94,8 @@ class Renderer:
         try:
             return self.env.get_template(page.template).render(ctx)
         except jinja2.UndefinedError as exc:
-            raise UserError(f"undefined variable: {exc.message}", file=_template_file(exc, page),
-                            line=_template_line(exc)) from None
+            file, line = _template_position(exc, page)
+            raise UserError(f"undefined variable: {exc.message}", file=file, line=line) from None
         except jinja2.TemplateSyntaxError as exc:
             raise UserError(f"template syntax error: {exc.message}", file=exc.filename or exc.name,
                             line=exc.lineno) from None
@@ -206,24 +206,14 @@ def _loc_town(site: Site) -> str:
     return f"{loc.address.locality}, {loc.address.region}"
 
 
-def _template_file(exc: Exception, page: PagePlan) -> str:
-    tb = exc.__traceback__
-    name = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            name = filename
-        tb = tb.tb_next
-    return _short(name) if name else f"templates/{page.template}"
-
-
-def _template_line(exc: Exception) -> int | None:
-    tb, line = exc.__traceback__, None
+def _template_position(exc: Exception, page: PagePlan) -> tuple[str, int | None]:
+    """The innermost template frame of a rendering error: (file, line)."""
+    tb, name, line = exc.__traceback__, None, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-            line = tb.tb_lineno
+            name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return (_short(name) if name else f"templates/{page.template}"), line
 
 
 def _short(filename: str) -> str:

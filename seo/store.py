@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,3 @@ def _register_stage_tables() -> None:
     from .audit import history as _audit  # noqa: F401
     from .listing import tables as _listing  # noqa: F401
     from .rankings import observations as _rankings  # noqa: F401
-
-
-def today_default() -> date:
-    return date.today()
