@@ -36,8 +36,8 @@ SHM = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path("/tmp")
 def phase(name: str, root: str) -> dict:
     """Run inside the child process."""
     from seo import api
-    from seo.plan import plan_site
-    from seo.render import Renderer
+    from seo.pages.plan import plan_site
+    from seo.pages.render import Renderer
 
     project = api.Project.open(root)
     out = project.site.path(project.site.config.site.output)

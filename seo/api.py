@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .build import BuildResult, Progress, build_pages, check_paths
 from .errors import UserError
-from .plan import plan_site
-from .render import Renderer
+from .pages.build import BuildResult, Progress, build_pages, check_paths
+from .pages.plan import plan_site
+from .pages.render import Renderer
+from .pages.write import SiteWriter
 from .site import Site, load_site
 from .store import Store, open_store
-from .write import SiteWriter
 
 
 @dataclass

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import api
-from .errors import ExternalError, NotConfigured, UserError
-
-
-class SeoGroup(click.Group):
-    """Turns user errors into one line and an exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except UserError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except ExternalError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except NotConfigured as exc:
-            click.echo(f"not configured: {exc}", err=True)
-            ctx.exit(3)
-
-
-def root_option(f):
-    return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-                        default=lambda: os.environ.get("SEO_ROOT", "."), show_default="SEO_ROOT or .",
-                        help="Project folder holding config/ and content/.")(f)
+from .cli_options import SeoGroup, root_option
+from .errors import UserError
 
 
 @click.group(cls=SeoGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,7 +83,7 @@ def echo_build(result, out: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def preview(root: Path, port: int, host: str) -> None:
     """Serve the built site on localhost (Ctrl-C to stop)."""
-    from .preview import make_server
+    from .pages.preview import make_server
     project = api.Project.open(root)
     folder = project.site.path(project.site.config.site.output)
     if not (folder / "index.html").exists():

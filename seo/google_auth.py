@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_write
 from .errors import NotConfigured, UserError
-from .write import atomic_write
 
 SCOPE_BUSINESS = "https://www.googleapis.com/auth/business.manage"
 SCOPE_SEARCH_CONSOLE = "https://www.googleapis.com/auth/webmasters.readonly"

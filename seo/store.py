@@ -1,7 +1,6 @@
 """The store: SQLAlchemy Core over SQLite by default; any SQLAlchemy URL works (PostgreSQL too).
 
-Each pipeline stage declares its tables on the shared `metadata`; `open_store` creates what is
-missing. Pages and runs live here because every stage reads them.
+Every table is declared in `seo.tables` (one schema module); `open_store` creates what is missing.
 """
 
 from __future__ import annotations
@@ -17,47 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import UserError
+from .tables import metadata, page_events, pages, runs
 
-metadata = sa.MetaData()
-
-pages = sa.Table(
-    "pages", metadata,
-    sa.Column("path", sa.String(512), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("town", sa.String(128)),
-    sa.Column("condition", sa.String(128)),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("indexable", sa.Boolean, nullable=False),
-    sa.Column("similarity", sa.Float, nullable=False, default=0.0),
-    sa.Column("twin", sa.String(512)),
-    sa.Column("local_facts", sa.Integer, nullable=False, default=0),
-    sa.Column("reasons", sa.Text, nullable=False, default=""),
-    sa.Column("first_published", sa.Date, nullable=False),
-    sa.Column("last_changed", sa.Date, nullable=False),
-    sa.Column("removed", sa.Date),
-)
-
-page_events = sa.Table(
-    "page_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("path", sa.String(512), nullable=False, index=True),
-    sa.Column("day", sa.Date, nullable=False, index=True),
-    sa.Column("event", sa.String(32), nullable=False),  # created, changed, removed, noindexed, indexed
-    sa.Column("detail", sa.Text, nullable=False, default=""),
-)
-
-runs = sa.Table(
-    "runs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job", sa.String(64), nullable=False, index=True),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime),
-    sa.Column("status", sa.String(16), nullable=False),  # running, ok, failed, skipped, interrupted
-    sa.Column("counts", sa.Text, nullable=False, default="{}"),
-    sa.Column("error", sa.Text, nullable=False, default=""),
-    sa.Column("trigger", sa.String(16), nullable=False, default="manual"),
-)
+__all__ = ["Store", "metadata", "now", "open_store", "page_events", "pages", "runs", "sqlite_path"]
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -110,7 +71,6 @@ def open_store(url: str, root: Path | None = None) -> Store:
         engine = sa.create_engine(url)
         if engine.dialect.name == "sqlite":  # before the first connection, so every one has WAL
             sa.event.listen(engine, "connect", _sqlite_pragmas)
-        _register_stage_tables()
         metadata.create_all(engine)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, sa.exc.OperationalError) as exc:
         raise UserError(f"cannot open store {url!r}: {str(exc).splitlines()[0]}",
@@ -124,9 +84,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
-
-def _register_stage_tables() -> None:
-    """Import the modules that declare tables on `metadata` (each stage owns its tables)."""
-    from .audit import history as _audit  # noqa: F401
-    from .listing import tables as _listing  # noqa: F401
-    from .rankings import observations as _rankings  # noqa: F401

@@ -112,7 +112,7 @@ def _seed_audits(project: api.Project) -> None:
 
 
 def _seed_listing(project: api.Project) -> None:
-    from seo.listing.tables import listing_changes, listing_drift, listing_posts
+    from seo.tables import listing_changes, listing_drift, listing_posts
     at = datetime(2026, 11, 18, 17, 0)
     with project.store.begin() as conn:
         conn.execute(listing_changes.insert().values(

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import run_seo
 
-from seo import api, guard
+from seo import api
 from seo.errors import UserError
+from seo.pages import guard
 from seo.store import page_events, pages
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 8)
@@ -300,7 +301,7 @@ def test_lsh_candidates_are_exactly_the_pairs_sharing_a_band() -> None:
 
 def test_two_process_build_is_byte_identical(clinic: Path, tmp_path: Path, monkeypatch) -> None:
     """Large builds render half their pages in a forked child: same files, rows and verdicts."""
-    from seo import build as build_module
+    from seo.pages import build as build_module
     other = tmp_path / "other"
     shutil.copytree(clinic, other)
     sequential = build(clinic)

@@ -22,7 +22,7 @@ from seo.listing import api
 from seo.listing.client import GbpClient, connect
 from seo.listing.desired import READ_MASK, desired_state
 from seo.listing.plan import render_plan
-from seo.listing.tables import listing_changes
+from seo.tables import listing_changes
 
 pytest_plugins = ["listing_fixtures"]  # fixtures: gbp, root, project, client, clock
 

@@ -19,7 +19,7 @@ from seo import api as seo_api
 from seo.api import Project
 from seo.listing import api, posts
 from seo.listing.client import GbpClient
-from seo.listing.tables import listing_posts
+from seo.tables import listing_posts
 
 pytest_plugins = ["listing_fixtures"]  # fixtures: gbp, root, project, client, clock
 

@@ -29,8 +29,8 @@ from conftest import REPO, require_tool
 from webdriver import Chrome
 
 from seo import api
-from seo import plan as paths
-from seo.preview import serve_in_thread
+from seo.pages import plan as paths
+from seo.pages.preview import serve_in_thread
 from seo.site import Site
 
 pytestmark = pytest.mark.browser

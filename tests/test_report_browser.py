@@ -12,7 +12,7 @@ from conftest import require_tool
 from report_support import WEEK, seed_week
 from webdriver import Chrome
 
-from seo.preview import serve_in_thread
+from seo.pages.preview import serve_in_thread
 from seo.report import build_report
 
 pytestmark = pytest.mark.browser

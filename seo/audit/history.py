@@ -13,29 +13,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..store import Store, metadata, now
+from ..tables import audit_findings, audits
 from .catalog import Finding
-
-audits = sa.Table(
-    "audits", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, index=True),
-    sa.Column("target", sa.String(512), nullable=False, index=True),  # "built" or the site origin
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("pages", sa.Integer, nullable=False, default=0),
-    sa.Column("counts", sa.Text, nullable=False, default="{}"),  # per severity
-    sa.Column("truncated", sa.Boolean, nullable=False, default=False),
-)
-
-audit_findings = sa.Table(
-    "audit_findings", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id"), nullable=False, index=True),
-    sa.Column("type", sa.String(64), nullable=False),
-    sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("page", sa.String(2048), nullable=False),
-    sa.Column("linking", sa.String(2048), nullable=False, default=""),
-    sa.Column("detail", sa.Text, nullable=False, default=""),
-)
 
 
 @dataclass

@@ -78,7 +78,7 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
 
     with contextlib.ExitStack() as stack:
         if built:
-            from ..preview import serve_in_thread
+            from ..pages.preview import serve_in_thread
             folder = site.path(site.config.site.output)
             if not (folder / "index.html").exists():
                 raise UserError(f"nothing built in {folder}; run `seo pages build` first")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..api import Project
-from ..cli import root_option
+from ..cli_options import root_option
 from .schedule import JOBS, load_schedule
 
 EXIT = {"ok": 0, "skipped": 0, "failed": 1, "interrupted": 143}

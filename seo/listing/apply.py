@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from ..errors import UserError
 from ..store import Store, now
+from ..tables import listing_changes
 from .client import GbpClient
 from .desired import READ_MASK, body_for, canon
 from .plan import ListingPlan, LocationPlan, snapshot_hash
-from .tables import listing_changes
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..api import Project
-from ..cli import root_option
+from ..cli_options import root_option
 from . import api
 from .drift import render_drift
 from .plan import render_plan

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import jinja2
 
 from ..errors import UserError
-from ..render import BUILTIN_TEMPLATES, fit
+from ..pages.render import BUILTIN_TEMPLATES, fit
 from ..settings import DAY_NAMES, GbpSettings, Location
 from ..site import Site
 

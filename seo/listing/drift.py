@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from ..settings import GbpSettings
 from ..store import Store, now
+from ..tables import listing_drift
 from .client import GbpClient
 from .desired import READ_MASK, Desired, canon, field_of_mask
-from .tables import listing_drift
 
 
 @dataclass

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write
 from ..errors import UserError
 from ..settings import GbpSettings
-from ..write import atomic_write
 from .client import GbpClient
 from .desired import BY_NAME, READ_MASK, Desired, body_for, canon, field_of_mask
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..guard import main_text
+from ..pages.guard import main_text
 from ..settings import GbpSettings, Location
 from ..site import Site
 from ..store import Store, now, pages
+from ..tables import listing_posts
 from .client import GbpClient, Sleep, Unanswered
 from .desired import utm
-from .tables import listing_posts
 
 SUMMARY_MAX = 1500
 _META = re.compile(r'<meta name="description" content="([^"]*)"', re.I)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import root_option
+from ..cli_options import root_option
 from ..errors import NotConfigured, UserError
 from . import api
 

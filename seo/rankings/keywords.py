@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 
 from ..errors import UserError
-from ..plan import town_condition_path, town_path
+from ..pages.plan import town_condition_path, town_path
 from ..site import Site
 
 FIELDS = {"condition", "town", "state", "county"}

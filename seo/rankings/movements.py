@@ -25,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import UserError
-from ..store import Store, metadata, page_events
+from ..store import Store, page_events
+from ..tables import listing_changes, listing_drift
 from .keywords import Keyword
 from .observations import observations
 
@@ -220,23 +221,19 @@ def _events(store: Store, since: date, until: date) -> tuple[dict[str, list[Even
 
 
 def _listing_events(conn: Any, since: date, until: date) -> list[Event]:
-    """Listing changes from the Business Profile stage's tables (looked up on the shared metadata,
-    so rankings do not import the listing stage): changes we applied and fields Google changed."""
+    """Listing changes from the Business Profile stage's tables: changes we applied and fields
+    Google changed."""
     out: list[Event] = []
     lo = datetime.combine(since, time.min)
     hi = datetime.combine(until, time.max)
-    changes = metadata.tables.get("listing_changes")
-    if changes is not None and {"at", "fields", "action", "location", "status"} <= set(changes.c.keys()):
-        q = (sa.select(changes.c.at, changes.c.action, changes.c.location, changes.c.fields)
-             .where(changes.c.at >= lo, changes.c.at <= hi, changes.c.status != "failed")
-             .order_by(changes.c.at, changes.c.id))
-        for at, action, location, fields in conn.execute(q):
-            out.append(Event(at.date(), f"listing {action} ({location}): {fields}"))
-    drift = metadata.tables.get("listing_drift")
-    if drift is not None and {"at", "field", "location", "kind"} <= set(drift.c.keys()):
-        q = (sa.select(drift.c.at, drift.c.location, drift.c.field, drift.c.kind)
-             .where(drift.c.at >= lo, drift.c.at <= hi).order_by(drift.c.at, drift.c.id))
-        for at, location, fld, kind in conn.execute(q):
-            who = "Google" if kind == "google" else "pending edit"
-            out.append(Event(at.date(), f"listing field {fld} changed by {who} ({location})"))
+    ch, dr = listing_changes.c, listing_drift.c
+    q = (sa.select(ch.at, ch.action, ch.location, ch.fields)
+         .where(ch.at >= lo, ch.at <= hi, ch.status != "failed").order_by(ch.at, ch.id))
+    for at, action, location, fields in conn.execute(q):
+        out.append(Event(at.date(), f"listing {action} ({location}): {fields}"))
+    q = (sa.select(dr.at, dr.location, dr.field, dr.kind)
+         .where(dr.at >= lo, dr.at <= hi).order_by(dr.at, dr.id))
+    for at, location, fld, kind in conn.execute(q):
+        who = "Google" if kind == "google" else "pending edit"
+        out.append(Event(at.date(), f"listing field {fld} changed by {who} ({location})"))
     return out

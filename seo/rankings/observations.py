@@ -25,53 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import Store, metadata, now
-
-observations = sa.Table(
-    "rank_observations", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(32), nullable=False),  # search_console, dataforseo, serpapi
-    sa.Column("kind", sa.String(16), nullable=False),  # organic, local_pack, maps
-    sa.Column("keyword", sa.String(256), nullable=False),
-    sa.Column("town", sa.String(128), nullable=False),  # "" = not town-specific (Search Console)
-    sa.Column("device", sa.String(16), nullable=False),  # desktop, mobile, all
-    sa.Column("day", sa.Date, nullable=False),
-    sa.Column("measured", sa.Boolean, nullable=False),
-    sa.Column("position", sa.Float),  # NULL: not found (measured) or not measured
-    sa.Column("url", sa.String(1024), nullable=False, default=""),
-    sa.Column("reason", sa.Text, nullable=False, default=""),
-    sa.Column("clicks", sa.Integer),
-    sa.Column("impressions", sa.Integer),
-    sa.Column("ctr", sa.Float),
-    sa.Column("provisional", sa.Boolean, nullable=False, default=False),
-    sa.Column("competitors", sa.Text, nullable=False, default="[]"),  # JSON list, top results
-    sa.Column("run_id", sa.Integer),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    # day first: see the module docstring; the index also serves every day-range read
-    sa.UniqueConstraint("day", "source", "kind", "keyword", "town", "device", name="uq_rank_obs"),
-)
-
-sc_rows = sa.Table(
-    "search_console_rows", metadata,
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("query", sa.String(512), primary_key=True),
-    sa.Column("page", sa.String(1024), primary_key=True),
-    sa.Column("clicks", sa.Integer, nullable=False),
-    sa.Column("impressions", sa.Integer, nullable=False),
-    sa.Column("ctr", sa.Float, nullable=False),
-    sa.Column("position", sa.Float, nullable=False),
-    sa.Column("provisional", sa.Boolean, nullable=False),
-)
-
-serp_spend = sa.Table(
-    "serp_spend", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("provider", sa.String(32), nullable=False),
-    sa.Column("month", sa.String(7), nullable=False, index=True),  # "2026-11"
-    sa.Column("requests", sa.Integer, nullable=False),
-    sa.Column("batch", sa.String(64), nullable=False, unique=True),  # one row per crawl batch
-    sa.Column("recorded_at", sa.DateTime, nullable=False),
-)
+from ..store import Store, now
+from ..tables import observations, sc_rows, serp_spend
 
 KEY = ("source", "kind", "keyword", "town", "device", "day")  # a series, then its days
 INDEX_KEY = ("day", "source", "kind", "keyword", "town", "device")  # the unique index's order

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import root_option
+from ..cli_options import root_option
 
 week_option = click.option("--week", metavar="YYYY-Www", default=None,
                            help="ISO week, e.g. 2026-W47 (default: the last complete week, "
@@ -40,7 +40,7 @@ def report_build(root: Path, week: str | None) -> None:
 def report_preview(root: Path, week: str | None, out: Path | None) -> None:
     """Write the report as one HTML file (charts inlined) to open in a browser."""
     from ..api import Project
-    from ..write import atomic_write
+    from ..atomic import atomic_write
     from .api import build_report
     project = Project.open(root)
     built = build_report(project, week)

@@ -335,9 +335,9 @@ def page_facts(project: Project, week: Week) -> PageFacts:
 # -- listing ------------------------------------------------------------------------------------
 
 def listing_facts(project: Project, week: Week) -> ListingFacts:
-    from ..listing.tables import listing_changes as ch
-    from ..listing.tables import listing_drift as dr
-    from ..listing.tables import listing_posts as po
+    from ..tables import listing_changes as ch
+    from ..tables import listing_drift as dr
+    from ..tables import listing_posts as po
     facts = ListingFacts(project.site.config.integrations.gbp is not None)
     lo, hi = week.utc_bounds()
     with project.store.engine.connect() as conn:

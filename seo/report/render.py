@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..render import BUILTIN_TEMPLATES
+from ..pages.render import BUILTIN_TEMPLATES
 from .charts import Chart, clicks_chart, sparkline
 from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, RankRow, _pct
 from .week import Week

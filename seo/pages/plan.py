@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .site import Site
+from ..site import Site
 
 KINDS = ("home", "areas", "town", "condition", "town_condition")
 

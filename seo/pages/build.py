@@ -21,14 +21,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..errors import UserError
+from ..settings import GuardSettings
+from ..site import Site, Town
+from ..store import Store, page_events, pages
 from . import guard
-from .errors import UserError
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
-from .settings import GuardSettings
-from .site import Site, Town
 from .sitemap import robots_txt, sitemap_xml
-from .store import Store, page_events, pages
 from .write import SiteWriter
 
 RENDER_VERSION = "1"  # bump when code changes what a page contains

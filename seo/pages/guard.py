@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .site import Town
+from ..site import Town
 
 MASK = "\x00"
 HUB_KINDS = ("home", "areas", "condition")

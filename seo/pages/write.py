@@ -10,28 +10,15 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from .errors import UserError
+from ..atomic import atomic_write  # noqa: F401  (re-exported)
+from ..errors import UserError
 
 _RENAME_EXCHANGE = 2
 _libc = ctypes.CDLL(None, use_errno=True)  # the C library already loaded (find_library forks)
 _renameat2 = getattr(_libc, "renameat2", None)
 _AT_FDCWD = -100
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a single file atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def exchange(a: Path, b: Path) -> None:

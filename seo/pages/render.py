@@ -8,14 +8,14 @@ from typing import Any
 
 import jinja2
 
+from ..errors import UserError
+from ..settings import DAY_NAMES
+from ..site import Site, Town
 from . import plan as paths
 from . import schema
-from .errors import UserError
 from .plan import PagePlan
-from .settings import DAY_NAMES
-from .site import Site, Town
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TITLE_MAX, DESCRIPTION_MAX = 60, 155
 TOWN_LIST_MAX = 12  # past this, footers and condition hubs point to the areas page instead
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .content import Condition
-from .settings import DAY_NAMES, Location
-from .site import Site, Town
+from ..content import Condition
+from ..settings import DAY_NAMES, Location
+from ..site import Site, Town
 
 
 def clinic_id(site: Site, loc: Location) -> str:

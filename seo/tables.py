@@ -1,0 +1,178 @@
+"""Every table in the store, in one schema module (one `metadata`), grouped by the stage that writes it.
+
+Kept apart from `store.py` and from the stages so that nothing imports in a circle: the store creates
+these tables, and each stage imports the ones it reads and writes from here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# -- pages and runs: every stage reads them ----------------------------------------------------------
+
+pages = sa.Table(
+    "pages", metadata,
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("town", sa.String(128)),
+    sa.Column("condition", sa.String(128)),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("indexable", sa.Boolean, nullable=False),
+    sa.Column("similarity", sa.Float, nullable=False, default=0.0),
+    sa.Column("twin", sa.String(512)),
+    sa.Column("local_facts", sa.Integer, nullable=False, default=0),
+    sa.Column("reasons", sa.Text, nullable=False, default=""),
+    sa.Column("first_published", sa.Date, nullable=False),
+    sa.Column("last_changed", sa.Date, nullable=False),
+    sa.Column("removed", sa.Date),
+)
+
+page_events = sa.Table(
+    "page_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("path", sa.String(512), nullable=False, index=True),
+    sa.Column("day", sa.Date, nullable=False, index=True),
+    sa.Column("event", sa.String(32), nullable=False),  # created, changed, removed, noindexed, indexed
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(64), nullable=False, index=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String(16), nullable=False),  # running, ok, failed, skipped, interrupted
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("trigger", sa.String(16), nullable=False, default="manual"),
+)
+
+
+# -- audit -------------------------------------------------------------------------------------------
+
+audits = sa.Table(
+    "audits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, index=True),
+    sa.Column("target", sa.String(512), nullable=False, index=True),  # "built" or the site origin
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False, default=0),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),  # per severity
+    sa.Column("truncated", sa.Boolean, nullable=False, default=False),
+)
+
+audit_findings = sa.Table(
+    "audit_findings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id"), nullable=False, index=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("page", sa.String(2048), nullable=False),
+    sa.Column("linking", sa.String(2048), nullable=False, default=""),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+)
+
+
+# -- rankings ----------------------------------------------------------------------------------------
+
+observations = sa.Table(
+    "rank_observations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(32), nullable=False),  # search_console, dataforseo, serpapi
+    sa.Column("kind", sa.String(16), nullable=False),  # organic, local_pack, maps
+    sa.Column("keyword", sa.String(256), nullable=False),
+    sa.Column("town", sa.String(128), nullable=False),  # "" = not town-specific (Search Console)
+    sa.Column("device", sa.String(16), nullable=False),  # desktop, mobile, all
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("measured", sa.Boolean, nullable=False),
+    sa.Column("position", sa.Float),  # NULL: not found (measured) or not measured
+    sa.Column("url", sa.String(1024), nullable=False, default=""),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("clicks", sa.Integer),
+    sa.Column("impressions", sa.Integer),
+    sa.Column("ctr", sa.Float),
+    sa.Column("provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("competitors", sa.Text, nullable=False, default="[]"),  # JSON list, top results
+    sa.Column("run_id", sa.Integer),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    # day first: see the module docstring; the index also serves every day-range read
+    sa.UniqueConstraint("day", "source", "kind", "keyword", "town", "device", name="uq_rank_obs"),
+)
+
+sc_rows = sa.Table(
+    "search_console_rows", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("query", sa.String(512), primary_key=True),
+    sa.Column("page", sa.String(1024), primary_key=True),
+    sa.Column("clicks", sa.Integer, nullable=False),
+    sa.Column("impressions", sa.Integer, nullable=False),
+    sa.Column("ctr", sa.Float, nullable=False),
+    sa.Column("position", sa.Float, nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+)
+
+serp_spend = sa.Table(
+    "serp_spend", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False, index=True),  # "2026-11"
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("batch", sa.String(64), nullable=False, unique=True),  # one row per crawl batch
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
+
+
+# -- listing (Google Business Profile) ---------------------------------------------------------------
+
+# One row per location per apply/rollback run: the live snapshot before, the re-read after.
+listing_changes = sa.Table(
+    "listing_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),  # runs.id
+    sa.Column("action", sa.String(16), nullable=False),  # apply, rollback
+    sa.Column("location", sa.String(64), nullable=False),  # config location id
+    sa.Column("gbp_name", sa.String(128), nullable=False),  # locations/123
+    sa.Column("fields", sa.Text, nullable=False),  # comma-separated friendly field names
+    sa.Column("update_mask", sa.Text, nullable=False),
+    sa.Column("before", sa.Text, nullable=False),  # JSON snapshot (every managed field)
+    sa.Column("after", sa.Text, nullable=False, default="{}"),
+    sa.Column("status", sa.String(16), nullable=False),  # verified, pending, failed
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# What `seo listing drift` found: fields Google shows differently, our edits still pending.
+listing_drift = sa.Table(
+    "listing_drift", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False, index=True),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # google (diffMask), pending (pendingMask)
+    sa.Column("policy", sa.String(16), nullable=False),
+    sa.Column("google_value", sa.Text, nullable=False, default=""),
+    sa.Column("our_value", sa.Text, nullable=False, default=""),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# One row per post we meant to make. `key` (location + page + content hash, or + week for a
+# rotation) is also written into the post's UTM link, so a post sent before a crash is found by
+# looking it up at Google before creating it again.
+listing_posts = sa.Table(
+    "listing_posts", metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("location", sa.String(64), nullable=False, index=True),
+    sa.Column("page", sa.String(512), nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),  # new, changed, rotation
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("page_text", sa.Text, nullable=False, default=""),  # to measure later changes
+    sa.Column("post_name", sa.String(256)),  # accounts/../locations/../localPosts/..
+    sa.Column("state", sa.String(16), nullable=False),  # SENDING, PROCESSING, LIVE, REJECTED
+    sa.Column("search_url", sa.Text, nullable=False, default=""),
+    sa.Column("created_on", sa.Date, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
