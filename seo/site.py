@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .content import Condition, Note, lint_claims, load_condition, load_note
 from .errors import UserError
-from .geo import direction, drive_estimate, miles_between
+from .geo import direction, drive_estimate, miles_between, nearest
 from .settings import Location, SiteConfig, TownConfig, TownsFile
 from .validate import validate_model
 from .yamlio import load_yaml
@@ -161,8 +161,11 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
                             line=located.line_of(f"{key}.served_by"))
     _check_note_files(root, seen, cond_slugs)
 
+    tcs = towns_file.towns
+    nearby = nearest([t.geo.lat for t in tcs], [t.geo.lng for t in tcs], [t.slug for t in tcs],
+                     config.site.nearby_towns)
     towns: list[Town] = []
-    for tc in towns_file.towns:
+    for tc, near in zip(tcs, nearby, strict=True):
         loc = locations[tc.served_by]
         straight = miles_between(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng)
         road, minutes = drive_estimate(straight)
@@ -174,15 +177,12 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
             cnotes[path.stem] = load_note(path, _rel(path, root))
         for n in ([note] if note else []) + list(cnotes.values()):
             digest.update(n.text.encode())
-        others = sorted(
-            (miles_between(tc.geo.lat, tc.geo.lng, o.geo.lat, o.geo.lng), o.slug)
-            for o in towns_file.towns if o.slug != tc.slug)
         towns.append(Town(
             config=tc, location=loc, straight_miles=round(straight, 1), road_miles=road,
             drive_minutes=minutes,
             direction=direction(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng),
             note=note, condition_notes=cnotes,
-            nearby=tuple(slug for _, slug in others[: config.site.nearby_towns])))
+            nearby=tuple(tcs[i].slug for i in near)))
     return towns
 
 
