@@ -45,7 +45,7 @@ def direction(lat1: float, lng1: float, lat2: float, lng2: float) -> str:
 
 # -- nearest towns through a grid of cells -----------------------------------------------------------
 
-_PAIR_BUDGET = 1 << 22  # distances computed in one numpy block (32 MiB of float64)
+_PAIR_BUDGET = 1 << 20  # point pairs measured in one numpy block (24 MiB of differences)
 TIE_SCALE = 1e8  # chord distances (Earth radius = 1) are compared in units of 1e-8 (6.4 cm)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
             raise UserError(f"unknown location {tc.served_by!r} (known: {', '.join(locations)})",
                             file=located.file, key=f"{key}.served_by",
                             line=located.line_of(f"{key}.served_by"))
-    _check_note_files(root, seen, cond_slugs)
+    notes = _note_files(root, seen, cond_slugs)
 
     tcs = towns_file.towns
     nearby = nearest([t.geo.lat for t in tcs], [t.geo.lng for t in tcs], [t.slug for t in tcs],
@@ -169,12 +170,9 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
         loc = locations[tc.served_by]
         straight = miles_between(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng)
         road, minutes = drive_estimate(straight)
-        note_path = root / "content/towns" / f"{tc.slug}.md"
-        note = load_note(note_path, _rel(note_path, root)) if note_path.exists() else None
-        cnotes: dict[str, Note] = {}
-        folder = root / "content/towns" / tc.slug
-        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-            cnotes[path.stem] = load_note(path, _rel(path, root))
+        has_note, cond_files = notes.get(tc.slug, (False, []))
+        note = _note(root, f"{NOTES}/{tc.slug}.md") if has_note else None
+        cnotes = {name[:-3]: _note(root, f"{NOTES}/{tc.slug}/{name}") for name in cond_files}
         for n in ([note] if note else []) + list(cnotes.values()):
             digest.update(n.text.encode())
         towns.append(Town(
@@ -186,17 +184,37 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
     return towns
 
 
-def _check_note_files(root: Path, towns: set[str], conditions: set[str]) -> None:
-    folder = root / "content/towns"
+NOTES = "content/towns"
+
+
+def _note(root: Path, rel: str) -> Note:
+    return load_note(root / rel, rel)
+
+
+def _note_files(root: Path, towns: set[str], conditions: set[str]) -> dict[str, tuple[bool, list[str]]]:
+    """Which notes exist, per town: (a town note, its condition note file names, sorted). One listing
+    of the folder and of each town's subfolder; a note for an unknown town or condition is an error."""
+    folder = root / NOTES
+    found: dict[str, tuple[bool, list[str]]] = {}
     if not folder.is_dir():
-        return
-    for entry in sorted(folder.iterdir()):
-        rel = _rel(entry, root)
-        if entry.is_file() and entry.suffix == ".md" and entry.stem not in towns:
-            raise UserError(f"notes for unknown town {entry.stem!r}", file=rel)
-        if entry.is_dir():
+        return found
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        rel = f"{NOTES}/{entry.name}"
+        stem, suffix = os.path.splitext(entry.name)
+        if entry.is_file() and suffix == ".md":
+            if stem not in towns:
+                raise UserError(f"notes for unknown town {stem!r}", file=rel)
+            found[stem] = (True, found.get(stem, (False, []))[1])
+        elif entry.is_dir():
             if entry.name not in towns:
                 raise UserError(f"notes folder for unknown town {entry.name!r}", file=rel)
-            for sub in sorted(entry.glob("*.md")):
-                if sub.stem not in conditions:
-                    raise UserError(f"notes for unknown condition {sub.stem!r}", file=_rel(sub, root))
+            with os.scandir(entry.path) as sub_listing:
+                names = sorted(e.name for e in sub_listing
+                               if e.name.endswith(".md") and not e.name.startswith(".") and e.is_file())
+            for name in names:
+                if name[:-3] not in conditions:
+                    raise UserError(f"notes for unknown condition {name[:-3]!r}", file=f"{rel}/{name}")
+            found[entry.name] = (found.get(entry.name, (False, []))[0], names)
+    return found
