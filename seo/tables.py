@@ -176,3 +176,16 @@ listing_posts = sa.Table(
     sa.Column("created_on", sa.Date, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+
+# -- automation: who holds a store-wide lock (PostgreSQL advisory locks) ----------------------------
+
+# The lock itself is a PostgreSQL advisory lock held by the holder's connection (released by the
+# server when that process ends, however it ends); this row only says who holds it, for the message
+# a second process prints.
+lock_holders = sa.Table(
+    "lock_holders", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),  # "job:weekly", "scheduler"
+    sa.Column("holder", sa.String(256), nullable=False),  # "pid 123 on host"
+    sa.Column("since", sa.DateTime, nullable=False),
+)

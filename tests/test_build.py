@@ -24,6 +24,7 @@ def build(root: Path, today: date = DAY1, **kw):
     return api.build(api.Project.open(root), today=today, **kw)
 
 
+@pytest.mark.stores
 def test_rebuild_with_nothing_changed_writes_nothing(mini: Path) -> None:
     first = build(mini)
     assert first.written == 13 and first.rendered >= 10
@@ -34,6 +35,7 @@ def test_rebuild_with_nothing_changed_writes_nothing(mini: Path) -> None:
                      if p.is_file()}
 
 
+@pytest.mark.stores
 def test_content_change_rebuilds_only_affected_pages_and_moves_lastmod(mini: Path) -> None:
     build(mini)
     note = mini / "content/towns/alpha/knee-pain.md"
@@ -81,6 +83,7 @@ def test_filters_render_only_selected_pages(mini: Path) -> None:
     assert result.changed_paths == ["alpha/knee-pain/index.html", "sitemap.xml"]
 
 
+@pytest.mark.stores
 def test_crash_mid_build_leaves_old_site_whole(mini: Path, monkeypatch) -> None:
     build(mini)
     site = mini / "build/site"
@@ -119,6 +122,7 @@ def test_two_pages_on_one_path_is_an_error(mini: Path) -> None:
         build(mini)
 
 
+@pytest.mark.stores
 def test_removed_town_pages_are_deleted(mini: Path) -> None:
     build(mini)
     towns = mini / "config/towns.yaml"
@@ -206,6 +210,7 @@ def test_guard_masks_town_words_and_numbers(clinic: Path) -> None:
     assert (batch[0].shingles == batch[1].shingles).all()
 
 
+@pytest.mark.stores
 def test_store_records_pages(mini: Path) -> None:
     build(mini)
     with api.Project.open(mini).store.engine.connect() as conn:

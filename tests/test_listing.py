@@ -38,6 +38,7 @@ def patches(server: GbpServer) -> list[tuple[str, str]]:
             for e in server.ops("patch")]
 
 
+@pytest.mark.stores
 def test_plan_shows_changed_fields_and_saves(project: Project, client: GbpClient, gbp: GbpServer,
                                              tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
@@ -54,6 +55,7 @@ def test_plan_shows_changed_fields_and_saves(project: Project, client: GbpClient
     assert gbp.ops("get")[0].query["readMask"] == READ_MASK
 
 
+@pytest.mark.stores
 def test_apply_validates_first_sends_exact_mask_verifies_and_logs(
         project: Project, client: GbpClient, gbp: GbpServer) -> None:
     before = copy.deepcopy(gbp.locations[NAME])
@@ -96,6 +98,7 @@ def test_saved_plan_applies(project: Project, client: GbpClient, gbp: GbpServer,
         api.apply_listing(project, plan_file=bad, client=client)
 
 
+@pytest.mark.stores
 def test_rollback_restores_exactly(project: Project, client: GbpClient, gbp: GbpServer,
                                    root: Path) -> None:
     original = copy.deepcopy(gbp.locations[NAME])
@@ -120,6 +123,7 @@ def test_rollback_restores_exactly(project: Project, client: GbpClient, gbp: Gbp
         api.rollback_listing(project2, to_run=999, client=client)
 
 
+@pytest.mark.stores
 def test_drift_found_and_restored(root: Path, gbp: GbpServer, clock: FakeClock) -> None:
     site = root / "config/site.yaml"
     site.write_text(site.read_text() + "    drift: {phone: restore, title: accept}\n")
@@ -242,6 +246,7 @@ def test_desired_state(project: Project) -> None:
     assert data["categories"]["primaryCategory"]["name"] == "categories/gcid:acupuncturist"
 
 
+@pytest.mark.stores
 def test_cli_plan_apply_drift(root: Path, gbp: GbpServer) -> None:
     gbp.add_location(NAME, {"title": "Old Name", "phoneNumbers": {"primaryPhone": "+1 303 555 0100"}})
     proc = cli("listing", "plan", "--root", str(root))
@@ -304,6 +309,7 @@ def test_every_listing_command_has_help() -> None:
         assert cmd.help, name
 
 
+@pytest.mark.stores
 def test_several_locations(root: Path, gbp: GbpServer, clock: FakeClock) -> None:
     site = root / "config/site.yaml"
     text = site.read_text().replace("site:\n  output", (

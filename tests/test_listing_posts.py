@@ -43,6 +43,7 @@ def keys(server: GbpServer) -> list[str]:
             for p in server.all_posts()]
 
 
+@pytest.mark.stores
 def test_one_post_per_new_page(built: Project, client: GbpClient, gbp: GbpServer,
                                clock: FakeClock) -> None:
     result = api.publish_posts(built, client=client, today=TODAY, sleep=clock.sleep)
@@ -64,6 +65,7 @@ def test_one_post_per_new_page(built: Project, client: GbpClient, gbp: GbpServer
     assert len(keys(gbp)) == len(set(keys(gbp))) == len(rows)
 
 
+@pytest.mark.stores
 def test_dropped_connection_on_create_makes_no_duplicate(built: Project, client: GbpClient,
                                                          gbp: GbpServer, clock: FakeClock) -> None:
     gbp.fault("post.create", drop=True)  # Google makes the post, the answer never arrives
@@ -76,6 +78,7 @@ def test_dropped_connection_on_create_makes_no_duplicate(built: Project, client:
     assert states == {"LIVE"}
 
 
+@pytest.mark.stores
 def test_crash_after_sending_then_retry_makes_no_duplicate(
         built: Project, client: GbpClient, gbp: GbpServer, clock: FakeClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,6 +97,7 @@ def test_crash_after_sending_then_retry_makes_no_duplicate(
     assert len(gbp.all_posts()) == 5 and len(set(keys(gbp))) == 5
 
 
+@pytest.mark.stores
 def test_rejected_posts_are_reported(built: Project, client: GbpClient, gbp: GbpServer,
                                      clock: FakeClock) -> None:
     gbp.reject = lambda post: "Knee" in post["summary"]
@@ -105,6 +109,7 @@ def test_rejected_posts_are_reported(built: Project, client: GbpClient, gbp: Gbp
     assert rejected == len(result.rejected)
 
 
+@pytest.mark.stores
 def test_substantial_change_and_weekly_rotation(built: Project, root: Path, client: GbpClient,
                                                 gbp: GbpServer, clock: FakeClock) -> None:
     for _ in range(3):
@@ -165,6 +170,7 @@ def test_cli_posts_dry_run_and_send(root: Path, gbp: GbpServer, monkeypatch: pyt
     assert "5 created, 0 found already sent, 5 live, 0 processing, 0 rejected" in proc.stdout
 
 
+@pytest.mark.stores
 def test_failed_create_is_retried_next_run_once(built: Project, client: GbpClient, gbp: GbpServer,
                                                clock: FakeClock) -> None:
     from seo.errors import ExternalError

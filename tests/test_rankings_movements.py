@@ -57,6 +57,7 @@ def put(project, keyword, town, values, start, kind="organic", source="dataforse
     save_observations(project.store, obs)
 
 
+@pytest.mark.stores
 def test_movements_noise_band_blips_and_events(mini):
     project = Project.open(mini)
     start = WEEK - timedelta(weeks=8)
@@ -93,6 +94,7 @@ def test_movements_noise_band_blips_and_events(mini):
     assert [m.keyword for m in report.not_measured] == ["knee pain acupuncture beta springs"]
 
 
+@pytest.mark.stores
 def test_listing_changes_are_events(mini):
     project = Project.open(mini)
     from seo.store import metadata
@@ -136,9 +138,10 @@ def _stored(store):
     return {(r.keyword, r.town, r.day): (r.measured, r.position, r.reason) for r in load(store)}
 
 
-def test_bulk_store_never_stores_a_failure_as_a_rank_nor_doubles(tmp_path, monkeypatch):
+@pytest.mark.stores
+def test_bulk_store_never_stores_a_failure_as_a_rank_nor_doubles(store_url, monkeypatch):
     monkeypatch.setattr(observations_mod, "BATCH_ROWS", 3)  # duplicates land in several batches
-    store = open_store(f"sqlite:///{tmp_path}/s.sqlite3")
+    store = open_store(store_url)
     day = WEEK
     check = [_obs("a", day, 4.0), _obs("b", day, failed=True), _obs("c", day, None),
              _obs("a", day, failed=True),  # a failure after a measurement of the same day: ignored
@@ -160,9 +163,10 @@ def test_bulk_store_never_stores_a_failure_as_a_rank_nor_doubles(tmp_path, monke
     assert row.measured is True and row.competitors == "[]" and row.url == "" and row.provisional is False
 
 
-def test_bulk_store_interrupted_check_keeps_nothing_half_and_resumes(tmp_path, monkeypatch):
+@pytest.mark.stores
+def test_bulk_store_interrupted_check_keeps_nothing_half_and_resumes(store_url, monkeypatch):
     monkeypatch.setattr(observations_mod, "BATCH_ROWS", 2)
-    store = open_store(f"sqlite:///{tmp_path}/s.sqlite3")
+    store = open_store(store_url)
     save_observations(store, [_obs("a", WEEK, 1.0), _obs("b", WEEK, failed=True)])  # committed earlier
 
     def interrupted():

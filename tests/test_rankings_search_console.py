@@ -49,6 +49,7 @@ def sc_obs(root: Path, keyword: str = KNEE) -> dict[date, object]:
                                    sources=["search_console"])}
 
 
+@pytest.mark.stores
 def test_paging_provisional_days_empty_days_and_page_issues(project, server):
     start = TODAY - timedelta(days=6)
     empty = TODAY - timedelta(days=3)
@@ -103,6 +104,7 @@ def test_429_is_retried_then_succeeds(project, server, no_backoff_sleep):
     assert sc_obs(project)[TODAY].position == 3.0
 
 
+@pytest.mark.stores
 def test_403_is_not_measured_and_never_overwrites_a_measurement(project, server):
     server.rows = daily_rows([(KNEE, TARGET, 3.0)], TODAY - timedelta(days=6), TODAY)
     check_rankings(Project.open(project), "search-console", today=TODAY)
@@ -145,6 +147,7 @@ def test_missing_token_and_missing_config(project, tmp_path):
     assert "run `seo auth google`" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.stores
 def test_export_csv_is_deterministic(project, server):
     import io
     server.rows = daily_rows([(KNEE, TARGET, 3.0)], TODAY - timedelta(days=6), TODAY)

@@ -56,6 +56,7 @@ def assert_no_secret(root: Path, *texts: str) -> None:
         assert value not in blob
 
 
+@pytest.mark.stores
 def test_dataforseo_positions_task_errors_timeouts_and_retries(mini, server):
     server.set_rank(KNEE, organic=3, maps=2, pack=1)
     server.set_rank("acupuncturist alpha", organic=None, maps=7, pack=None)
@@ -93,6 +94,7 @@ def test_dataforseo_positions_task_errors_timeouts_and_retries(mini, server):
     assert_no_secret(mini, src.line())
 
 
+@pytest.mark.stores
 def test_budget_exhaustion_mid_run_then_resume_without_double_counting(mini, server):
     project = setup(mini, server, monthly_budget=10, retries=0)
     report = check_rankings(project, "serp", today=TODAY)
@@ -116,6 +118,7 @@ def test_budget_exhaustion_mid_run_then_resume_without_double_counting(mini, ser
     assert spent(project.store, "dataforseo", "2026-11") == 24
 
 
+@pytest.mark.stores
 def test_interrupted_check_is_resumed(mini, server):
     """A crawl killed half-way leaves its batch folder: the next check stores it, then does the rest."""
     project = setup(mini, server)
@@ -152,6 +155,7 @@ def test_wrong_credentials_are_not_measured(mini, server, monkeypatch):
     assert got and all(not o.measured and "401" in o.reason for o in got.values())
 
 
+@pytest.mark.stores
 def test_serpapi_organic_pack_and_maps(mini, server):
     server.set_rank(KNEE, organic=4, maps=1, pack=2)
     server.task_error("acupuncture alpha co")

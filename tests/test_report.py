@@ -52,6 +52,7 @@ def test_week_is_iso_in_denver_and_bad_weeks_are_one_line_errors():
             parse_week(bad)
 
 
+@pytest.mark.stores
 def test_seeded_week_facts(seeded):
     report = build_report(seeded, WEEK)
     f = report.facts
@@ -86,6 +87,7 @@ def test_seeded_week_facts(seeded):
     assert any("broken link" in a for a in f.actions)
 
 
+@pytest.mark.stores
 def test_html_and_text_carry_the_same_numbers(seeded):
     report = build_report(seeded, WEEK)
     html, text = report.html, report.text
@@ -110,6 +112,7 @@ def test_html_and_text_carry_the_same_numbers(seeded):
     assert "<" not in text.replace("->", "")  # plain text, no markup
 
 
+@pytest.mark.stores
 def test_output_is_deterministic(seeded):
     a, b = build_report(seeded, WEEK), build_report(seeded, WEEK)
     assert a.html == b.html and a.text == b.text
@@ -118,6 +121,7 @@ def test_output_is_deterministic(seeded):
         assert chart.png.startswith(b"\x89PNG") and b"tEXt" not in chart.png  # no Software tag
 
 
+@pytest.mark.stores
 def test_first_week_with_nothing_configured_is_short_and_honest(mini):
     report = build_report(Project.open(mini), WEEK)
     text = report.text

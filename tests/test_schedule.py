@@ -4,17 +4,22 @@ a run later than its grace time is recorded as missed, a manual run never overla
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from conftest import MINI, use_store
 from schedule_support import Clock, denver, frozen, run_rows, wait_for, write_schedule
 
 from seo.api import Project
 from seo.automation import runner
 from seo.automation.schedule import load_schedule
 from seo.automation.service import make_scheduler
+
+pytestmark = pytest.mark.stores  # every test here: on SQLite and on PostgreSQL
 
 WEEKLY_ONLY = """timezone: America/Denver
 jobs:
@@ -188,3 +193,64 @@ def test_lease_for_non_sqlite_stores_refuses_a_second_and_takes_over_a_dead_one(
         take_lease(store, "other-host:1", lambda: t[0])
         with pytest.raises(AlreadyRunning, match="other-host:1"):
             take_lease(store, "third:2", lambda: t[0])
+
+
+# -- two project folders sharing one PostgreSQL store ---------------------------------------------
+
+def _shared(tmp_path: Path, url: str) -> tuple[Path, Path]:
+    roots = []
+    for name in ("a", "b"):
+        root = tmp_path / name
+        shutil.copytree(MINI, root, ignore=shutil.ignore_patterns("build"))
+        use_store(root, url)
+        write_schedule(root, WEEKLY_ONLY)
+        roots.append(root)
+    return roots[0], roots[1]
+
+
+def test_two_folders_on_one_postgresql_store_run_each_slot_once(tmp_path: Path, pg_url: str,
+                                                                stub_jobs: None) -> None:
+    """One scheduler at a time across folders (the store's advisory lock); the one that takes over
+    runs each slot once, from the job store they share."""
+    from seo.automation.service import AlreadyRunning, scheduler_lock
+
+    a, b = _shared(tmp_path, pg_url)
+    with frozen(Clock(SUNDAY_NOON)) as clock:
+        with scheduler_lock(Project.open(a).store):
+            first = start(a, clock)
+            with (pytest.raises(AlreadyRunning, match=r"already running on this store \(pid \d+ on "),
+                  scheduler_lock(Project.open(b).store)):
+                pass
+            clock.set(denver(2026, 11, 23, 5, 30))
+            first.wakeup()
+            wait_for(lambda: finished(a, "weekly", 1), what="the first slot")
+            first.shutdown(wait=True)
+        with scheduler_lock(Project.open(b).store):  # released at once: b takes over
+            clock.set(denver(2026, 11, 30, 9, 0))  # the next Monday's slot, missed by 3.5 h
+            second = start(b, clock)
+            wait_for(lambda: finished(b, "weekly", 2), what="the next slot, from b")
+            second.wakeup()
+            second.shutdown(wait=True)
+    rows = scheduled_runs(a, "weekly")
+    assert [r["status"] for r in rows] == ["ok", "ok"]  # one run per slot, in the one shared store
+
+
+def test_a_job_running_from_one_folder_is_skipped_from_the_other(tmp_path: Path, pg_url: str,
+                                                                  stub_jobs: None,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(runner.REGISTRY, "sync_listing", "schedule_support:blocking_job")
+    monkeypatch.setenv("SEO_TEST_GATE", str(tmp_path))
+    a, b = _shared(tmp_path, pg_url)
+    first = threading.Thread(target=runner.run_job, args=("sync_listing", a))
+    first.start()
+    wait_for(lambda: list(tmp_path.glob("started-*")), what="the run from a")
+    other = runner.run_job("sync_listing", b, trigger="cron")
+    assert other.status == "skipped"
+    assert other.message.startswith(f"already running (pid {os.getpid()} on ")
+    (tmp_path / "release").write_text("")
+    first.join(30)
+    again = runner.run_job("sync_listing", b)  # released: b runs it now
+    assert again.status == "ok"
+    rows = run_rows(Project.open(b).store.engine, "sync_listing")
+    assert [(r["trigger"], r["status"]) for r in rows] == [("manual", "ok"), ("cron", "skipped"),
+                                                           ("manual", "ok")]

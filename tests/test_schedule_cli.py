@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import HERE, REPO, run_seo
+from conftest import HERE, MINI, REPO, run_seo, use_store
 from schedule_support import run_rows, wait_for, write_schedule
 
 from seo.api import Project
 from seo.cli import main
+from seo.tables import lock_holders
 
 # A `seo` CLI whose jobs may be swapped for the test jobs in schedule_support (SEO_TEST_REGISTRY).
 LAUNCH = ("import json, os, sys; sys.path.insert(0, " + repr(str(HERE)) + "); "
@@ -88,11 +91,12 @@ def test_unknown_job_is_exit_2(mini: Path) -> None:
     assert result.returncode == 2 and "backup" in result.stderr
 
 
-def test_second_scheduler_on_the_same_store_refuses_to_start(mini: Path) -> None:
+@pytest.mark.stores
+def test_second_scheduler_on_the_same_store_refuses_to_start(mini: Path, store_kind: str) -> None:
     first = spawn("schedule", "run", "--root", str(mini))
     try:
-        wait_for(lambda: (mini / "build/seo.sqlite3.scheduler.lock").exists()
-                 and first.poll() is None and _started(mini), what="the first scheduler")
+        wait_for(lambda: _holds_lock(mini, store_kind) and first.poll() is None and _started(mini),
+                 what="the first scheduler")
         second = spawn("schedule", "run", "--root", str(mini))
         _out, err = second.communicate(timeout=60)
         assert second.returncode == 1, err
@@ -108,6 +112,52 @@ def test_second_scheduler_on_the_same_store_refuses_to_start(mini: Path) -> None
     assert "(scheduler)" in listed.stdout
 
 
+def _holds_lock(root: Path, store_kind: str) -> bool:
+    """The scheduler's lock: a file next to a SQLite store, an advisory lock on PostgreSQL."""
+    if store_kind == "sqlite":
+        return (root / "build/seo.sqlite3.scheduler.lock").exists()
+    return _holder(root, "scheduler") is not None
+
+
+def _holder(root: Path, name: str) -> str | None:
+    try:
+        with Project.open(root).store.engine.connect() as conn:
+            return conn.execute(sa.select(lock_holders.c.holder)
+                                .where(lock_holders.c.name == name)).scalar()
+    except sa.exc.SQLAlchemyError:
+        return None
+
+
+def test_two_folders_on_one_postgresql_store_one_scheduler_and_no_stale_lock(
+        tmp_path: Path, pg_url: str) -> None:
+    """Two project folders (two machines, say) on one PostgreSQL store: the second scheduler
+    refuses while the first runs, and takes over at once when the first is killed outright."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root in (a, b):
+        shutil.copytree(MINI, root, ignore=shutil.ignore_patterns("build"))
+        use_store(root, pg_url)
+    first = spawn("schedule", "run", "--root", str(a))
+    try:
+        wait_for(lambda: (_holder(a, "scheduler") or "").startswith(f"pid {first.pid} on "),
+                 what="the first scheduler")
+        second = spawn("schedule", "run", "--root", str(b))
+        _out, err = second.communicate(timeout=60)
+        assert second.returncode == 1, err
+        assert f"error: a scheduler is already running on this store (pid {first.pid} on " in err
+    finally:
+        first.kill()  # SIGKILL: no clean-up runs; the server drops its lock with its connection
+        first.communicate(timeout=60)
+    third = spawn("schedule", "run", "--root", str(b))
+    try:
+        wait_for(lambda: (_holder(b, "scheduler") or "").startswith(f"pid {third.pid} on "),
+                 what="the scheduler from the other folder")
+    finally:
+        third.send_signal(signal.SIGTERM)
+        _out, err = third.communicate(timeout=60)
+    assert third.returncode == 0, err
+    assert _holder(b, "scheduler") is None  # a clean stop says so
+
+
 def _started(root: Path) -> bool:
     try:
         from sqlalchemy import inspect
@@ -116,6 +166,7 @@ def _started(root: Path) -> bool:
         return False
 
 
+@pytest.mark.stores
 def test_manual_runs_overlapping_in_two_processes_never_double(mini: Path, tmp_path: Path) -> None:
     registry = {"build_pages": "schedule_support:blocking_job"}
     first = spawn("run", "build_pages", "--root", str(mini), registry=registry, gate=tmp_path)
@@ -124,7 +175,7 @@ def test_manual_runs_overlapping_in_two_processes_never_double(mini: Path, tmp_p
                    gate=tmp_path)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 1
-    assert out.startswith(f"build_pages: skipped (already running (pid {first.pid}))")
+    assert out.startswith(f"build_pages: skipped (already running (pid {first.pid}")
     (tmp_path / "release").write_text("")
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
@@ -167,6 +218,7 @@ def test_second_sigterm_interrupts_and_records_it(mini: Path, tmp_path: Path) ->
     assert row["status"] == "interrupted" and row["finished_at"] is not None
 
 
+@pytest.mark.stores
 def test_run_left_running_by_a_killed_process_is_marked_interrupted(mini: Path, tmp_path: Path) -> None:
     registry = {"build_pages": "schedule_support:blocking_job"}
     proc = spawn("run", "build_pages", "--root", str(mini), registry=registry, gate=tmp_path)

@@ -82,6 +82,7 @@ def wire(root: Path, gbp: GbpServer, sc: SearchConsoleServer, serp: SerpServer, 
     token.chmod(0o600)
 
 
+@pytest.mark.stores
 def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     gbp, sc, serp = servers

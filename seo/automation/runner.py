@@ -1,7 +1,8 @@
 """Run a job now: take its file lock, record the run in `runs`, skip what isn't configured.
 
 A manual run (`seo run JOB`), a cron line and the scheduler all come through `run_job`, so the
-same job never runs twice at once: the per-job lock is an fcntl lock on a file next to the store,
+same job never runs twice at once: the per-job lock is an fcntl lock on a file next to a SQLite
+store, or a PostgreSQL advisory lock (store-wide: every process on every machine using the store),
 and a run that finds it held is recorded as skipped ("already running") instead of queueing.
 
 The weekly pipeline runs each step through the same lock and record, in order; a step that is
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 from ..api import Project
 from ..errors import ExternalError, NotConfigured, UserError
 from ..store import Store, runs, sqlite_path
+from .locks import advisory_lock, uses_advisory_locks
 from .schedule import JOBS, Schedule, load_schedule
 
 log = logging.getLogger("seo.jobs")
@@ -121,6 +123,18 @@ def file_lock(path: Path) -> Iterator[str | None]:
         os.close(fd)
 
 
+@contextmanager
+def job_lock(project: Project, name: str) -> Iterator[str | None]:
+    """The job's lock: store-wide on PostgreSQL (any process on any machine using the store), else a
+    file lock next to the store (SQLite) or in the project's build folder."""
+    if uses_advisory_locks(project.store):
+        with advisory_lock(project.store, f"job:{name}") as holder:
+            yield holder
+    else:
+        with file_lock(lock_dir(project) / f"{name}.lock") as holder:
+            yield holder
+
+
 def resolve(name: str) -> Callable[[Project, JobContext], JobResult]:
     if name not in REGISTRY:
         raise UserError(f"unknown job {name!r} (known: {', '.join(REGISTRY)})", key="JOB")
@@ -164,7 +178,7 @@ def run_step(ctx: JobContext, name: str) -> Outcome:
     """Run one job under its lock and record it; never raises for a job's own failure."""
     project, store = ctx.project, ctx.project.store
     fn = resolve(name)
-    with file_lock(lock_dir(project) / f"{name}.lock") as holder:
+    with job_lock(project, name) as holder:
         if holder is not None:
             run_id = store.start_run(name, ctx.trigger)
             store.finish_run(run_id, "skipped", error=f"already running ({holder})")

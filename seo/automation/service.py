@@ -2,9 +2,10 @@
 
 - Job store: APScheduler's SQLAlchemyJobStore in the project's own database (table
   `apscheduler_jobs`), so a pending run survives a restart.
-- One scheduler per store: a file lock next to a SQLite database, or a lease row (with a
+- One scheduler per store: a file lock next to a SQLite database, a PostgreSQL advisory lock
+  (released by the server when the process ends, however it ends), or a lease row (with a
   heartbeat) in the database for any other URL. Two schedulers on one store would both fire
-  every slot, so the second refuses to start.
+  every slot, so the second refuses to start, from any project folder on any machine.
 - Jobs are added only when missing from the store (replace_existing=True would recompute
   next_run_time and silently drop a run missed while the scheduler was down), and rescheduled only
   when the cron expression or timezone changed, keeping a run that is already due.
@@ -40,6 +41,7 @@ from ..errors import UserError
 from ..store import Store, sqlite_path
 from ..store import now as store_now
 from . import runner
+from .locks import advisory_lock, uses_advisory_locks
 from .schedule import Schedule
 
 log = logging.getLogger("seo.schedule")
@@ -69,6 +71,13 @@ def scheduler_lock(store: Store, *, lease: bool | None = None,
                    now: Callable[[], datetime] = store_now) -> Iterator[None]:
     """Hold the store's scheduler lock for the life of the block, or raise AlreadyRunning."""
     path = sqlite_path(str(store.engine.url))
+    if lease is None and uses_advisory_locks(store):
+        with advisory_lock(store, "scheduler") as holder:
+            if holder is not None:
+                raise AlreadyRunning(f"a scheduler is already running on this store ({holder}); "
+                                     "run one `seo schedule run` per store")
+            yield
+        return
     if lease is None:
         lease = path is None
     if not lease:
