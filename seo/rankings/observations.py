@@ -148,6 +148,40 @@ def _sqlite_writer(conn: Connection, table: sa.Table, stmt: Any) -> Any:
     return write
 
 
+def _pg_copy_writer(conn: Connection, table: sa.Table, keys: Sequence[str], keep_measured: bool) -> Any:
+    """PostgreSQL with psycopg 3: each batch is COPY'd into a temporary table (dropped at commit),
+    then upserted from it in one INSERT ... SELECT ... ON CONFLICT DO UPDATE, with the same rule
+    as the other paths. Tens of thousands of rows a second where one multi-VALUES statement per
+    thousand rows managed under a thousand (the statement's compilation and parsing dominated)."""
+    names = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+    defaults = {c.name: c.default.arg for c in table.columns
+                if c.name in names and c.default is not None and c.default.is_scalar}
+    temp = f"seo_upsert_{table.name}"
+    cols = ", ".join(f'"{n}"' for n in names)
+    updates = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in keys)
+    where = (f' WHERE "{table.name}".measured IS FALSE OR EXCLUDED.measured IS TRUE'
+             if keep_measured else "")
+    upsert = (f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM {temp} '
+              f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}{where}')
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f'CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS '
+                    f'SELECT {cols} FROM "{table.name}" WITH NO DATA')
+    getter = operator.itemgetter(*names)
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    try:
+                        copy.write_row(getter(row))
+                    except KeyError:  # a column left to its default
+                        copy.write_row([row.get(n, defaults.get(n)) for n in names])
+            cur.execute(upsert)
+            cur.execute(f"TRUNCATE {temp}")
+    return write
+
+
 def _upsert(store: Store, table: sa.Table, rows: Iterable[dict[str, Any]], keys: Sequence[str],
             keep_measured: bool, batch_rows: int | None = None) -> int:
     """Insert or update `rows` on `keys` in one transaction, in batches; returns rows written."""
@@ -158,6 +192,8 @@ def _upsert(store: Store, table: sa.Table, rows: Iterable[dict[str, Any]], keys:
         if dialect in ("sqlite", "postgresql"):
             if dialect == "sqlite":
                 write = _sqlite_writer(conn, table, _upsert_statement(table, dialect, keys, keep_measured))
+            elif conn.dialect.driver == "psycopg":
+                write = _pg_copy_writer(conn, table, keys, keep_measured)
             else:  # one multi-VALUES statement per PG_ROWS rows: psycopg2's executemany is a
                 def write(batch: list[dict[str, Any]]) -> None:  # round trip per row
                     for i in range(0, len(batch), PG_ROWS):
