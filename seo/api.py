@@ -25,7 +25,8 @@ class Project:
     @classmethod
     def open(cls, root: Path | str = ".") -> Project:
         site = load_site(root)
-        return cls(site=site, store=open_store(site.config.site.store, site.root))
+        options = site.config.site
+        return cls(site=site, store=open_store(options.store, site.root, options.store_schema))
 
 
 @dataclass

@@ -137,5 +137,10 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .fleet.cli import fleet  # noqa: E402
+
+main.add_command(fleet)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

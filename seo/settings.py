@@ -142,6 +142,9 @@ class SiteOptions(Strict):
     language: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     output: str = "build/site"
     store: str = "sqlite:///build/seo.sqlite3"
+    # PostgreSQL only: this project's tables in a schema of their own, so that several projects
+    # (an agency's clients) share one database without their data mixing; created if missing
+    store_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     nearby_towns: int = Field(default=3, ge=0, le=10)
     guard: GuardSettings = GuardSettings()
     publish: PublishSettings = PublishSettings()

@@ -59,8 +59,9 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def open_store(url: str, root: Path | None = None) -> Store:
-    """Open (and create if needed) the store. Relative SQLite paths are relative to `root`."""
+def open_store(url: str, root: Path | None = None, schema: str | None = None) -> Store:
+    """Open (and create if needed) the store. Relative SQLite paths are relative to `root`;
+    `schema` (PostgreSQL) keeps the project's tables in a schema of their own."""
     path = sqlite_path(url)
     if path is not None:
         if not path.is_absolute() and root is not None:
@@ -71,11 +72,42 @@ def open_store(url: str, root: Path | None = None) -> Store:
         engine = sa.create_engine(url)
         if engine.dialect.name == "sqlite":  # before the first connection, so every one has WAL
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+        if schema is not None:
+            use_schema(engine, schema)
         metadata.create_all(engine)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, sa.exc.OperationalError) as exc:
         raise UserError(f"cannot open store {url!r}: {str(exc).splitlines()[0]}",
                         file="config/site.yaml", key="site.store") from None
     return Store(engine)
+
+
+def use_schema(engine: Engine, schema: str) -> None:
+    """Every connection of `engine` works in `schema` (created if missing): its search_path is the
+    schema alone, so tables are created, read and locked there and nowhere else (APScheduler's
+    job store and raw SQL included). PostgreSQL only."""
+    if engine.dialect.name != "postgresql":
+        raise UserError(f"store_schema {schema!r} needs a PostgreSQL store (site.store is "
+                        f"{engine.dialect.name})", file="config/site.yaml", key="site.store_schema")
+
+    def set_path(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+            if cur.fetchone() is None:
+                try:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                except Exception:  # created by another process at the same moment
+                    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+                    if cur.fetchone() is None:
+                        raise
+            cur.execute(f'SET search_path TO "{schema}"')
+        finally:
+            cur.close()
+            dbapi_conn.autocommit = autocommit
+
+    sa.event.listen(engine, "connect", set_path)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

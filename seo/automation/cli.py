@@ -18,8 +18,8 @@ EXIT = {"ok": 0, "skipped": 0, "failed": 1, "interrupted": 143}
 @click.command("run")
 @click.argument("job", metavar="JOB", type=click.Choice(JOBS))
 @root_option
-@click.option("--trigger", type=click.Choice(["manual", "cron"]), default="manual", hidden=True,
-              help="Recorded with the run (the crontab lines pass cron).")
+@click.option("--trigger", type=click.Choice(["manual", "cron", "fleet"]), default="manual",
+              hidden=True, help="Recorded with the run (the crontab lines pass cron, `seo fleet` fleet).")
 def run(job: str, root: Path, trigger: str) -> None:
     """Run one job now, by hand (`weekly` runs the whole pipeline).
 

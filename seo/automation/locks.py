@@ -1,7 +1,8 @@
 """Store-wide locks on PostgreSQL: two processes on one store (two machines, or two project folders
 sharing one database) never run one job twice, nor two schedulers.
 
-A lock is a session-level advisory lock (`pg_try_advisory_lock`) taken on a connection of its own
+A lock is a session-level advisory lock (`pg_try_advisory_lock`, keyed by the store's schema and
+the lock's name) taken on a connection of its own
 (autocommit: no transaction stays open for the length of a job) and held while the job runs. The
 server drops it the moment the holding process's connection closes, so a process killed outright
 never leaves a stale lock behind (no lease to expire). The `lock_holders` row says who holds it.
@@ -28,9 +29,11 @@ def uses_advisory_locks(store: Store) -> bool:
     return store.engine.dialect.name == "postgresql"
 
 
-def _key(name: str) -> int:
-    """A signed 64-bit key for the lock name (advisory locks are keyed by bigint)."""
-    return int.from_bytes(hashlib.sha256(f"seo:{name}".encode()).digest()[:8], "big", signed=True)
+def _key(schema: str, name: str) -> int:
+    """A signed 64-bit key (advisory locks are keyed by bigint) for the lock name in the schema:
+    advisory locks are per database, and projects sharing a database each have their own schema."""
+    digest = hashlib.sha256(f"seo:{schema}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def me() -> str:
@@ -42,7 +45,8 @@ def advisory_lock(store: Store, name: str) -> Iterator[str | None]:
     """Hold the store-wide lock `name` for the block; yields None when held, else who holds it."""
     conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _key(name)}).scalar()
+        key = _key(str(conn.execute(sa.text("SELECT current_schema()")).scalar()), name)
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
         if not got:
             holder = conn.execute(sa.select(lock_holders.c.holder)
                                   .where(lock_holders.c.name == name)).scalar()
@@ -57,7 +61,7 @@ def advisory_lock(store: Store, name: str) -> Iterator[str | None]:
             try:
                 conn.execute(lock_holders.delete().where(lock_holders.c.name == name,
                                                          lock_holders.c.holder == holder))
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _key(name)})
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             except sa.exc.DBAPIError:  # the connection is gone, and the lock with it
                 log.warning("lock %s: connection lost before release", name)
     finally:
