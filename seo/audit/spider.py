@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from .canonical import link_header_canonicals
 from .extract import extract
 from .records import PageRecord, SitemapRecord, to_item
 from .scope import Scope
@@ -37,6 +38,7 @@ class AuditSpider(scrapy.Spider):
         self.scheduled: set[str] = set()  # every URL requested (or refused by the page limit)
         self.linked: set[str] = set()  # every internal link target seen so far
         self.sitemaps: set[str] = set()
+        self.canonical_fetches = 0  # URLs requested only because a page names them as canonical
         self.truncated = False
 
     # -- scheduling -------------------------------------------------------------------------
@@ -145,6 +147,10 @@ class AuditSpider(scrapy.Spider):
                     follow.append(url)
         elif response.status == 200 and "html" in record.content_type.lower():
             record.html = True
+            link_header = headers.getlist(b"Link")
+            if link_header:
+                record.canonical_links = link_header_canonicals([v.decode("latin-1")
+                                                                 for v in link_header])
             links = extract(record, response.body, response.encoding, self.scope)
             linked = self.linked
             new = [u for u in links if u not in linked]
@@ -153,9 +159,10 @@ class AuditSpider(scrapy.Spider):
             if depth < self.max_depth:
                 follow.extend(u for u in new if u not in self.scheduled)
             canonical = record.canonical_url
-            if canonical.startswith(self.scope.origin) and canonical not in self.scheduled:
+            if canonical.startswith(self.scope.origin + "/") and canonical not in self.scheduled:
                 req = self._request(canonical, "canonical", response.url, depth + 1)
                 if req is not None:
+                    self.canonical_fetches += 1
                     yield req
         yield to_item(record)
         via = "redirect" if record.redirect_to else "link"
