@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from seo.audit.canonical import Canonical, link_header_canonicals, read_canonical
 from seo.audit.catalog import CATALOG, Finding
@@ -172,3 +174,10 @@ def test_canonical_targets_judged_once_fetched() -> None:
                      ("canonical_chain", "/f/"): "/a/ names another canonical: /f/ -> /a/ -> /b/",
                      ("title_duplicate", "/c/"): "same title as /b/",
                      ("title_duplicate", "/f/"): "same title as /b/"}
+
+
+def test_readme_finding_table_mirrors_the_catalog() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Site audit", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \| (error|warning|notice) \| (.+) \|$", section, re.M)
+    assert {name: (sev, what) for name, sev, what in rows} == CATALOG

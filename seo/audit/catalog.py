@@ -21,7 +21,8 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "description_too_long": ("warning", "meta description longer than audit.description_max"),
     "h1_missing": ("warning", "no <h1>"),
     "h1_multiple": ("warning", "more than one <h1>"),
-    "canonical_missing": ("warning", "no rel=canonical"),
+    "canonical_missing": ("warning", "no rel=canonical (neither a `<link>` tag nor a `Link` "
+                                     "header)"),
     "canonical_relative": ("warning", "rel=canonical is a relative URL (used, but fragile)"),
     "canonical_not_http": ("error", "rel=canonical is not an http(s) URL (file:, ftp:, "
                                     "javascript:, data:...): ignored by search engines"),
