@@ -12,6 +12,7 @@ import ipaddress
 import json
 import ssl
 import threading
+import urllib.parse
 from pathlib import Path
 
 NAME, STREET, LOCALITY, POSTAL, PHONE = ("Example Acupuncture", "1 Test Street", "Alpha", "80000",
@@ -192,7 +193,7 @@ def serve(site: PlantedSite, folder: Path) -> http.server.HTTPServer:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
+            path = urllib.parse.unquote(self.path.split("?", 1)[0])
             site.requested.append(path)
             code, headers, body = site.routes.get(path, (404, {"Content-Type": "text/html"},
                                                          b"<html><body>not found</body></html>"))

@@ -28,7 +28,8 @@ BAD = {
     "/dup/conflict/": "canonical_conflicting",
     "/dup/header/": "canonical_header_mismatch",
 }
-FIRST, *REST = sorted(BAD)
+SELF = "/öffnungszeiten/"  # canonical to itself, in a URL the crawler fetches percent-encoded
+FIRST, *REST = sorted([*BAD, SELF])
 EXPECTED = (
     {(kind, page, "") for page, kind in BAD.items()}
     | {("title_duplicate", page, "") for page in REST}
@@ -60,6 +61,7 @@ class CanonicalSite(PlantedSite):
         self.page("/dup/conflict/", **dup, canonical=(f"{o}/target/", f"{o}/contact/"))
         self.page("/dup/header/", **dup, canonical=f"{o}/target/",
                   headers={"Link": f'<{o}/contact/>; rel="canonical"'})
+        self.page(SELF, **dup)
         self.status("/gone/", 404)
         self.status("/moved-target/", 301, "/target/")
         self.page("/x-noindex/", headers={"X-Robots-Tag": "noindex"})  # meta robots says index
@@ -77,7 +79,7 @@ class CanonicalSite(PlantedSite):
         self.page("/loop-a/", title="Loop", canonical=f"{o}/loop-b/")
         self.page("/loop-b/", title="Loop", canonical=f"{o}/loop-a/")
         self.page("/contact/")
-        linked = [*BAD, "/target/", "/copy/", "/relative/", "/header-only/", "/partner/",
+        linked = [*BAD, SELF, "/target/", "/copy/", "/relative/", "/header-only/", "/partner/",
                   "/repeated/", "/loop-a/", "/contact/"]
         self.page("/", title="Home", links=tuple(linked))
         robots = "User-agent: *\nDisallow: /private/\n"
