@@ -122,11 +122,11 @@ def test_link_header_canonicals() -> None:
 
 def test_canonical_read_on_the_page() -> None:
     o = SCOPE.origin
-    assert canon(["https://clinic.test/p/"]) == Canonical(target=o + "/p/", internal=True)
+    assert canon(["https://clinic.test/p/"]) == Canonical(target=o + "/p/")
     assert canon([]).problems == (("canonical_missing", ""),)
     assert canon([" "]).problems == (("canonical_missing", "empty href"),)
     # relative: resolved (against <base href> when there is one) and still used
-    assert canon(["x/"], base=o + "/sub/") == Canonical(o + "/sub/x/", True, (("canonical_relative", "x/"),))
+    assert canon(["x/"], base=o + "/sub/") == Canonical(o + "/sub/x/", (("canonical_relative", "x/"),))
     assert canon([], header=["/q/"]).target == o + "/q/"
     for href in ("file:///usr/share/doc/p.html", "javascript:void(0)", "FTP://clinic.test/p/",
                  "data:text/html," + "x" * 500):
@@ -148,7 +148,7 @@ def test_canonical_read_on_the_page() -> None:
     assert conflicting.target == "" and ("canonical_conflicting", "2 different canonicals: /a/, /b/") \
         in conflicting.problems
     assert canon(["https://clinic.test/p/", "https://clinic.test/p/"]) == \
-        Canonical(o + "/p/", True, (("canonical_repeated", "the same canonical 2 times"),))
+        Canonical(o + "/p/", (("canonical_repeated", "the same canonical 2 times"),))
     # the Link header must agree with the HTML
     assert canon(["https://clinic.test/p/"], header=["https://clinic.test/p/"]).target == o + "/p/"
     mismatch = canon(["https://clinic.test/p/"], header=["https://clinic.test/q/"])

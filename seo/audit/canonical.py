@@ -32,7 +32,6 @@ UNUSABLE = frozenset({"canonical_not_http", "canonical_scheme_mismatch", "canoni
 @dataclass(frozen=True, slots=True)
 class Canonical:
     target: str = ""  # the canonical when usable on the page (crawl space when on the site), else ""
-    internal: bool = False  # the target is on the audited site: fetched and judged there
     problems: tuple[tuple[str, str], ...] = ()  # (finding type, detail), one per type
 
 
@@ -45,6 +44,10 @@ def link_header_canonicals(values: list[str]) -> list[str]:
             if rel and "canonical" in (rel.group(1) or rel.group(2) or "").lower().split():
                 out.append(match.group(1).strip())
     return out
+
+
+def _listed(found: dict[str, str], scope: Scope) -> str:
+    return ", ".join(shown(scope.path(u)) for u in found)
 
 
 def shown(text: str, limit: int = 100) -> str:
@@ -118,22 +121,16 @@ def read_canonical(record: PageRecord, scope: Scope,
     reader = _Reader(scope, allowed_hosts)
     in_html, n_html = reader.read(html, record.base or record.url)
     in_header, n_header = reader.read(header, record.url)
-    def listed(found: dict[str, str]) -> str:
-        return ", ".join(shown(scope.path(u)) for u in found)
-
-    for where, found, n in (("", in_html, n_html), ("in the Link header", in_header, n_header)):
+    for where, found, n in (("", in_html, n_html), (" in the Link header", in_header, n_header)):
         if len(found) > 1:
-            reader.problem("canonical_conflicting", f"{len(found)} different canonicals"
-                           f"{' ' + where if where else ''}: {listed(found)}")
+            reader.problem("canonical_conflicting",
+                           f"{len(found)} different canonicals{where}: {_listed(found, scope)}")
         elif n > 1:
-            reader.problem("canonical_repeated", f"the same canonical {n} times"
-                           f"{' ' + where if where else ''}")
+            reader.problem("canonical_repeated", f"the same canonical {n} times{where}")
     if in_html and in_header and set(in_html) != set(in_header):
-        reader.problem("canonical_header_mismatch",
-                       f"HTML names {listed(in_html)}; the Link header names {listed(in_header)}")
+        reader.problem("canonical_header_mismatch", f"HTML names {_listed(in_html, scope)}; "
+                                                    f"the Link header names {_listed(in_header, scope)}")
     problems = tuple((kind, "; ".join(details)) for kind, details in reader.problems.items())
     named = in_html or in_header
     usable = len(named) == 1 and not any(kind in UNUSABLE for kind, _ in problems)
-    target = next(iter(named.values())) if usable else ""
-    return Canonical(target=target, internal=bool(target) and target.startswith(scope.origin + "/"),
-                     problems=problems)
+    return Canonical(target=next(iter(named.values())) if usable else "", problems=problems)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .canonical import read_canonical
+from .canonical import read_canonical, shown
 from .catalog import Finding
 from .checks import CheckContext, check_page, is_noindex
 from .records import PageRecord, Record, SitemapRecord
@@ -122,16 +122,16 @@ class Analyzer:
                 seen.add(nxt)
                 target = self.pages.get(nxt)
                 nxt = target.redirect_to if target is not None else ""
-            shown = " -> ".join(path(u) for u in hops)
+            route = " -> ".join(path(u) for u in hops)
             n = len(hops) - 1
             if loop:
                 out.append(Finding("redirect_chain", path(url), self._link_source(url),
-                                   f"redirect loop: {shown}"))
+                                   f"redirect loop: {route}"))
             elif n >= 2:
                 out.append(Finding("redirect_chain", path(url), self._link_source(url),
-                                   f"{n} redirects: {shown}"))
+                                   f"{n} redirects: {route}"))
             else:
-                out.append(Finding("redirect", path(url), self._link_source(url), shown))
+                out.append(Finding("redirect", path(url), self._link_source(url), route))
         return out
 
     def _duplicates(self, kind: str, groups: dict[str, list[str]], what: str,
@@ -163,34 +163,36 @@ class Analyzer:
     def _target_problem(self, url: str, canonical: str) -> tuple[str, str] | None:
         """Why search engines would not use the canonical target, or None when they would."""
         target = self.pages.get(canonical)
-        shown = self.scope.path(canonical)
+        name = shown(self.scope.path(canonical))
         if target is None:
             return None
         if target.status == 0 and "robots.txt" in target.error.lower():
-            return "canonical_blocked", f"{shown} is disallowed by robots.txt"
+            return "canonical_blocked", f"{name} is disallowed by robots.txt"
         if target.status == 0:
-            return "canonical_broken", f"{shown}: {target.error}"
+            return "canonical_broken", f"{name}: {target.error}"
         if 300 <= target.status < 400:
-            to = self.scope.path(target.redirect_to) if target.redirect_to else "nowhere"
-            return "canonical_redirect", f"{shown} answers {target.status}, redirecting to {to}"
+            to = shown(self.scope.path(target.redirect_to)) if target.redirect_to else "nowhere"
+            return "canonical_redirect", f"{name} answers {target.status}, redirecting to {to}"
         if target.status != 200:
-            return "canonical_broken", f"{shown} answers {target.status}"
+            return "canonical_broken", f"{name} answers {target.status}"
         if target.noindex:
-            return "canonical_noindex", f"{shown} is noindex"
+            return "canonical_noindex", f"{name} is noindex"
         if target.canonical and target.canonical != canonical:
-            hops, seen = [url, canonical], {url, canonical}
-            nxt = target.canonical
-            while nxt and len(hops) < 10:
-                hops.append(nxt)
-                if nxt in seen:
-                    break
-                seen.add(nxt)
-                after = self.pages.get(nxt)
-                nxt = after.canonical if after is not None and after.canonical != nxt else ""
+            hops = self._canonical_hops([url, canonical, target.canonical])
             loop = " (a loop)" if hops[-1] in hops[:-1] else ""
-            return "canonical_chain", (f"{shown} names another canonical{loop}: "
-                                       + " -> ".join(self.scope.path(u) for u in hops))
+            return "canonical_chain", (f"{name} names another canonical{loop}: "
+                                       + " -> ".join(shown(self.scope.path(u)) for u in hops))
         return None
+
+    def _canonical_hops(self, hops: list[str], limit: int = 10) -> list[str]:
+        """The chain of canonicals from `hops`, followed until a page names itself (or none, or
+        one not fetched), a URL comes round again, or `limit` URLs."""
+        while len(hops) < limit and hops[-1] not in hops[:-1]:
+            page = self.pages.get(hops[-1])
+            if page is None or not page.canonical or page.canonical == hops[-1]:
+                break
+            hops.append(page.canonical)
+        return hops
 
     def _sitemap(self, elsewhere: set[str]) -> list[Finding]:
         out = []
