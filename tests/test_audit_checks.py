@@ -169,8 +169,16 @@ def test_canonical_targets_judged_once_fetched() -> None:
     add("/d/", x_robots="noindex")
     add("/e/", o + "/not-fetched/")  # beyond the page limit: taken on trust
     add("/f/", o + "/a/")  # a chain: f -> a -> b
+    add("/g/", o + "/down/")  # targets that do not answer 200
+    add("/down/", status=0, error="ConnectionRefusedError: refused")
+    add("/h/", o + "/fails/")
+    add("/fails/", status=503)
     found = {(f.type, f.page): f.detail for f in analyzer.finish() if f.type.startswith(("can", "title"))}
-    assert found == {("canonical_noindex", "/c/"): "/d/ is noindex",
+    assert found == {("canonical_broken", "/g/"): "/down/: ConnectionRefusedError: refused",
+                     ("canonical_broken", "/h/"): "/fails/ answers 503",
+                     ("title_duplicate", "/g/"): "same title as /b/",
+                     ("title_duplicate", "/h/"): "same title as /b/",
+                     ("canonical_noindex", "/c/"): "/d/ is noindex",
                      ("canonical_chain", "/f/"): "/a/ names another canonical: /f/ -> /a/ -> /b/",
                      ("title_duplicate", "/c/"): "same title as /b/",
                      ("title_duplicate", "/f/"): "same title as /b/"}
