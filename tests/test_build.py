@@ -8,6 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from conftest import run_seo
@@ -333,3 +334,12 @@ def test_two_process_build_is_byte_identical(clinic: Path, tmp_path: Path, monke
     assert tree(other) == tree(clinic)
     again = build(other, DAY2)  # and the incremental state it stored is complete
     assert (again.rendered, again.written) == (0, 0)
+
+
+def test_sorted_unique_is_np_unique() -> None:
+    rng = np.random.default_rng(3)
+    for values in (np.zeros(0, dtype=np.uint64), np.array([7], dtype=np.uint64),
+                   rng.integers(0, 50, 1000, dtype=np.uint64), rng.integers(0, 2**63, 5000, dtype=np.uint64),
+                   rng.integers(-5, 5, 300, dtype=np.int64)):
+        got = guard.sorted_unique(values)
+        assert got.dtype == values.dtype and np.array_equal(got, np.unique(values))

@@ -130,6 +130,15 @@ class Vocabulary:
         return ids
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for a 1-d integer array, by sorting: numpy 2.4's np.unique takes a hash-based
+    path that measured 50 times slower on the guard's arrays (85 ms against 1.7 ms for 70,000)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
 def shingles(ids: np.ndarray, k: int) -> np.ndarray:
     """Unique sorted 32-bit hashes of every k-token window (of the tokens, if fewer than k)."""
     return _batch_shingles(ids, np.array([len(ids)]), k)[1]
@@ -155,8 +164,8 @@ def _batch_shingles(ids: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.nda
         parts_sh.append(ids[page_of == i].astype(np.uint32))
     if not parts_pg:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-    keyed = np.unique((np.concatenate(parts_pg).astype(np.uint64) << np.uint64(32))
-                      | np.concatenate(parts_sh).astype(np.uint64))
+    keyed = sorted_unique((np.concatenate(parts_pg).astype(np.uint64) << np.uint64(32))
+                          | np.concatenate(parts_sh).astype(np.uint64))
     return (keyed >> np.uint64(32)).astype(np.int64), (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
@@ -250,7 +259,7 @@ def candidate_pairs(signatures: np.ndarray) -> np.ndarray:
             keys = (block * _BAND_MIX[None, :ROWS]).sum(axis=1, dtype=np.uint64)
             order = np.argsort(keys, kind="stable")
             found.append(_pairs_within_runs(order, keys[order], n))
-    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    codes = sorted_unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     return np.stack([codes // n, codes % n], axis=1)
 
 
