@@ -32,6 +32,7 @@ def environment(site: Site) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build, one set of templates: no stat of every include per page
     )
     return env
 
