@@ -49,6 +49,8 @@ class SiteWriter:
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
         self._started = False
+        self._live = out_dir.is_dir()  # a first build compares with nothing
+        self._made: set[str] = set()  # staging folders created so far
 
     def put(self, rel: str, data: bytes, *, replace: bool = False) -> bool:
         """Stage `rel` if it differs from the live file; True when it did."""
@@ -57,7 +59,7 @@ class SiteWriter:
         if rel.startswith("/") or ".." in Path(rel).parts:
             raise UserError(f"output path escapes the site folder: {rel!r}", key="output")
         self.seen.add(rel)
-        if _same_bytes(self.out / rel, data):
+        if self._live and _same_bytes(self.out / rel, data):
             if rel in self.changed:  # a replaced page went back to what is live
                 self.changed.discard(rel)
                 if not self.dry_run:
@@ -67,7 +69,10 @@ class SiteWriter:
         if not self.dry_run:
             self._start()
             target = self.staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder = os.path.dirname(rel)
+            if folder not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(folder)
             target.write_bytes(data)
         return True
 
@@ -84,12 +89,14 @@ class SiteWriter:
         if not self._started:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging.mkdir(parents=True)
+            self._made = set()
             self._started = True
 
     def discard(self) -> None:
         if self._started:
             shutil.rmtree(self.staging, ignore_errors=True)
             self._started = False
+            self._made = set()
 
     def commit(self) -> tuple[int, int]:
         """Swap the staged build in; returns (files written, files deleted)."""
