@@ -13,6 +13,7 @@ from ..settings import DAY_NAMES
 from ..site import Site, Town
 from . import plan as paths
 from . import schema
+from .fragments import OnceExtension
 from .plan import PagePlan
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -33,6 +34,7 @@ def environment(site: Site) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one build, one set of templates: no stat of every include per page
+        extensions=[OnceExtension],  # {% once key %}: fragments shared by many pages, rendered once
     )
     return env
 
