@@ -53,9 +53,9 @@ def check(root: Path | str = ".") -> CheckReport:
 
 def build(project: Project, *, towns: list[str] | None = None,
           conditions: list[str] | None = None, dry_run: bool = False, today: date | None = None,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, stamp: str | None = None) -> BuildResult:
     return build_pages(project.site, project.store, towns=towns, conditions=conditions,
-                       dry_run=dry_run, today=today, progress=progress)
+                       dry_run=dry_run, today=today, progress=progress, stamp=stamp)
 
 
 def refuse_examples(site: Site, action: str) -> None:

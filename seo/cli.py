@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from . import api
 from .cli_options import SeoGroup, root_option
 from .errors import UserError
 
+# Each stage's commands, imported when used: `seo pages build` with nothing to do answers before
+# the heavy libraries (SQLAlchemy, numpy, Jinja2, Markdown, Google's client, Scrapy) are imported.
+LAZY = {"listing": "seo.listing.cli:listing", "audit": "seo.audit.cli:audit",
+        "rankings": "seo.rankings.cli:rankings", "auth": "seo.rankings.cli:auth",
+        "run": "seo.automation.cli:run", "schedule": "seo.automation.cli:schedule",
+        "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet"}
 
-@click.group(cls=SeoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazySeoGroup(SeoGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        found = super().get_command(ctx, name)
+        if found is None and name in LAZY:
+            module, attr = LAZY[name].split(":")
+            found = getattr(importlib.import_module(module), attr)
+        return found
+
+
+@click.group(cls=LazySeoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seo")
 def main() -> None:
     """Local-SEO automation: location pages, rankings, Google Business Profile, weekly report."""
@@ -22,6 +41,7 @@ def main() -> None:
 @root_option
 def check(root: Path) -> None:
     """Validate config, content and templates; list example values still to replace."""
+    from . import api
     report = api.check(root)
     click.echo(f"ok: config, content and templates valid; {report.pages} pages planned")
     if report.claims:
@@ -55,10 +75,10 @@ def _progress(stage: str, n: int, total: int) -> None:
 def pages_build(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...],
                 dry_run: bool) -> None:
     """Render the site into the output folder (only what changed)."""
-    project = api.Project.open(root)
-    result = api.build(project, towns=list(towns) or None, conditions=list(conditions) or None,
-                       dry_run=dry_run, progress=_progress)
-    echo_build(result, project.site.path(project.site.config.site.output))
+    from .pages.uptodate import build_root
+    result, out = build_root(root, towns=list(towns) or None, conditions=list(conditions) or None,
+                             dry_run=dry_run, progress=_progress)
+    echo_build(result, out)
 
 
 def echo_build(result, out: Path) -> None:
@@ -83,6 +103,7 @@ def echo_build(result, out: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def preview(root: Path, port: int, host: str) -> None:
     """Serve the built site on localhost (Ctrl-C to stop)."""
+    from . import api
     from .pages.preview import make_server
     project = api.Project.open(root)
     folder = project.site.path(project.site.config.site.output)
@@ -104,42 +125,11 @@ def preview(root: Path, port: int, host: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be copied; copy nothing.")
 def publish(root: Path, dry_run: bool) -> None:
     """Copy the built site to the publish target; refuses while example values remain."""
+    from . import api
     project = api.Project.open(root)
     result = api.publish(project, dry_run=dry_run)
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
-
-
-from .listing.cli import listing as _listing  # noqa: E402
-
-main.add_command(_listing)
-
-
-from .audit.cli import audit  # noqa: E402
-
-main.add_command(audit)
-
-
-from .rankings.cli import auth, rankings  # noqa: E402
-
-main.add_command(rankings)
-main.add_command(auth)
-
-
-from .automation.cli import run, schedule  # noqa: E402
-
-main.add_command(run)
-main.add_command(schedule)
-
-
-from .report.cli import report  # noqa: E402
-
-main.add_command(report)
-
-
-from .fleet.cli import fleet  # noqa: E402
-
-main.add_command(fleet)
 
 
 if __name__ == "__main__":  # pragma: no cover

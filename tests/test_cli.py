@@ -15,7 +15,10 @@ from seo.cli import main
 
 def walk(group: click.Group, prefix: str = "seo") -> list[tuple[str, click.Command]]:
     found = []
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)  # list_commands/get_command: the stages' commands load lazily
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         found.append((f"{prefix} {name}", cmd))
         if isinstance(cmd, click.Group):
             found += walk(cmd, f"{prefix} {name}")

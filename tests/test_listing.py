@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -305,7 +306,8 @@ def test_cli_bad_config(root: Path) -> None:
 
 def test_every_listing_command_has_help() -> None:
     from seo.cli import main
-    for name, cmd in main.commands["listing"].commands.items():  # type: ignore[attr-defined]
+    listing = main.get_command(click.Context(main), "listing")
+    for name, cmd in listing.commands.items():  # type: ignore[union-attr]
         assert cmd.help, name
 
 

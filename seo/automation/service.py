@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -33,7 +34,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job as ApsJob
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import BaseScheduler, SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ..api import Project
@@ -287,7 +288,15 @@ def serve(project: Project, schedule: Schedule, echo: Callable[[str], None]) -> 
         scheduler = make_scheduler(project, schedule)
 
         def stop() -> None:
-            scheduler.shutdown(wait=False)
+            # SIGTERM before it started: not running yet, and it stops as soon as it starts
+            with contextlib.suppress(SchedulerNotRunningError):
+                scheduler.shutdown(wait=False)
+
+        def stop_if_asked(_event: Any) -> None:
+            if runner.STOP.is_set():
+                scheduler.shutdown(wait=False)
+
+        scheduler.add_listener(stop_if_asked, EVENT_SCHEDULER_START)
 
         runner.install_signal_handlers(on_stop=stop)
         echo(f"scheduler started on {project.store.engine.url.render_as_string(hide_password=True)} "

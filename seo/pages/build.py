@@ -15,7 +15,7 @@ import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
-from . import guard
+from . import guard, uptodate
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .sitemap import robots_txt, sitemap_xml
@@ -107,8 +107,13 @@ def check_paths(plan: list[PagePlan]) -> None:
 
 def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 conditions: list[str] | None = None, dry_run: bool = False,
-                today: date | None = None, progress: Progress | None = None) -> BuildResult:
+                today: date | None = None, progress: Progress | None = None,
+                stamp: str | None = None) -> BuildResult:
+    """Build the site. `stamp`: the hash of the inputs taken before they were loaded (see
+    `uptodate`); given to a whole-site build, it is recorded for the next build's up-to-date check."""
     today = today or date.today()
+    if not dry_run:
+        uptodate.forget(site.root)  # whatever happens next, the last stamp no longer holds
     out_dir = site.path(site.config.site.output)
     cache_path = out_dir.with_name(f".{out_dir.name}.guard.npz")
     settings = site.config.site.guard
@@ -122,10 +127,17 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     writer = SiteWriter(out_dir, dry_run=dry_run)
     with _YoungGcOnly() as collector:
         try:
-            return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
+            done = _build(site, store, renderer, fps, rows, full_plan, selected, writer,
                           cache_path, settings, result, today, progress, collector)
         finally:
             writer.discard()
+    if stamp and not dry_run and towns is None and conditions is None:
+        files = [p.file for p in full_plan] + ["sitemap.xml", "robots.txt", "favicon.svg"]
+        summary = {k: v for k, v in asdict(done).items() if not k.endswith("_paths")}
+        uptodate.record(site.root, stamp, out_dir=out_dir, files=files,
+                        store_url=store.engine.url.render_as_string(hide_password=True),
+                        store_schema=site.config.site.store_schema, summary=summary)
+    return done
 
 
 class _YoungGcOnly:
