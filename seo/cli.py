@@ -137,5 +137,10 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .insights.cli import insights  # noqa: E402
+
+main.add_command(insights)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
