@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from listing_support import NAME, TODAY, FakeClock, booking_uri
+from listing_support import NAME, TODAY, booking_uri
 from servers.gbp import GbpServer
 
 from seo.api import Project
@@ -148,9 +148,18 @@ def test_stale_plan_when_links_changed(project: Project, client: GbpClient, gbp:
 
 
 def test_link_writes_count_against_the_edit_limit(project: Project, client: GbpClient,
-                                                  gbp: GbpServer, clock: FakeClock) -> None:
+                                                  gbp: GbpServer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     gbp.links.clear()
+    taken: list[str] = []
+    real = client.limiter.acquire
+
+    def acquire(key: str) -> None:
+        taken.append(key)
+        real(key)
+
+    monkeypatch.setattr(client.limiter, "acquire", acquire)
     api.apply_listing(project, client=client, today=TODAY)
-    edits = [e for e in gbp.log if e.op in ("patch", "pal.create")]
-    assert len(edits) == 3  # validateOnly patch, patch, create
-    assert len(client.limiter.sent[NAME]) == 3
+    edits = [e.op for e in gbp.log if e.op in ("patch", "pal.create")]
+    assert edits == ["patch", "patch", "pal.create"]  # validateOnly patch, patch, create
+    assert taken == [NAME, NAME, NAME]  # every one took a slot of the profile's edit limit

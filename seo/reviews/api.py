@@ -86,6 +86,15 @@ def auto_candidates(rows: list[dict[str, Any]], cfg: GbpReviews) -> list[dict[st
             and r["deleted_on"] is None]
 
 
+def replies_waiting(project: Project) -> bool:
+    """Is there an approved reply in the drafts file, or a review to auto-reply to?"""
+    _, cfg = settings_of(project)
+    if auto_candidates(stored(project, unanswered=True), cfg):
+        return True
+    path = drafts.drafts_path(project.site.root, cfg.drafts_file)
+    return any(e.approved for e in drafts.read_drafts(path, cfg.drafts_file).replies)
+
+
 def draft_replies(project: Project, *, client: GbpClient | None = None, fetch: bool = True,
                   trigger: str = "manual") -> drafts.DraftResult:
     """Write proposed replies for every unanswered review to the drafts file (merging edits)."""
