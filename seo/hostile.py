@@ -24,3 +24,10 @@ def plain(text: object, limit: int = 0) -> str:
     if limit and len(s) > limit:
         s = s[:max(limit - 1, 1)].rstrip() + "…"
     return s
+
+
+def terminal(text: object) -> str:
+    """For a line the tool laid out itself (columns, indents) holding outside text: escape
+    sequences, control, format and bidi characters removed; spacing kept."""
+    s = _INVISIBLE.sub("", _ANSI.sub("", str(text or "")))
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)

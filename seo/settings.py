@@ -243,11 +243,13 @@ class GbpPosts(Strict):
 
 # -- Business Profile insights and reviews (`seo insights`, `seo reviews`) -------------------------
 
+# The first nine are fetched by default. Conversations: Google deprecated BUSINESS_CONVERSATIONS
+# for MESSAGING_CLICKS (the chat/message button), so the default asks for the latter.
 DAILY_METRICS = ("CALL_CLICKS", "BUSINESS_DIRECTION_REQUESTS", "WEBSITE_CLICKS", "BUSINESS_BOOKINGS",
-                 "BUSINESS_CONVERSATIONS", "BUSINESS_IMPRESSIONS_MOBILE_MAPS",
+                 "MESSAGING_CLICKS", "BUSINESS_IMPRESSIONS_MOBILE_MAPS",
                  "BUSINESS_IMPRESSIONS_MOBILE_SEARCH", "BUSINESS_IMPRESSIONS_DESKTOP_MAPS",
-                 "BUSINESS_IMPRESSIONS_DESKTOP_SEARCH", "MESSAGING_CLICKS", "BUSINESS_FOOD_ORDERS",
-                 "BUSINESS_FOOD_MENU_CLICKS")
+                 "BUSINESS_IMPRESSIONS_DESKTOP_SEARCH", "BUSINESS_CONVERSATIONS",
+                 "BUSINESS_FOOD_ORDERS", "BUSINESS_FOOD_MENU_CLICKS")
 
 
 class GbpInsights(Strict):

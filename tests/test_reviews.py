@@ -178,7 +178,9 @@ def test_lint_refuses_at_send_time(project: Project, client: GbpClient, gbp: Gbp
     out = api.send_replies(project, client=client)
     refused = [o for o in out.outcomes if o.status == "refused"]
     assert len(refused) == 1 and refused[0].review.endswith("r000")
-    assert 'condition: "knee pain"' in refused[0].detail and "phone:" in refused[0].detail
+    hits = refused[0].hits
+    assert any(h.startswith('condition: "knee pain"') for h in hits)
+    assert any(h.startswith("phone:") for h in hits) and "privacy check" in refused[0].detail
     assert [e.path for e in gbp.ops("review.reply")] == [f"v4/{PARENT}/reviews/r001/reply"]
     redo = api.draft_replies(project, client=client)
     assert redo.flagged == [] or all("r000" in f for f in redo.flagged)
@@ -212,6 +214,30 @@ def test_request_that_never_arrived_is_sent_once_more(project: Project, client: 
     assert [o.status for o in out.outcomes] == ["sent"]
     assert len(gbp.ops("review.reply")) == 2 and clock.slept[:4] == [1.0, 2.0, 4.0, 8.0]
     assert gbp.review(f"{PARENT}/reviews/r000")["reviewReply"]  # type: ignore[index]
+
+
+def test_rate_limits_and_server_errors_are_retried(project: Project, client: GbpClient,
+                                                  gbp: GbpServer, clock: FakeClock) -> None:
+    seed(gbp, 60)
+    gbp.fault("review.list", 503)
+    gbp.fault("review.list", 429)  # quota left: a plain rate limit
+    assert api.fetch_reviews(project, client=client)[0].fetched == 60
+    api.draft_replies(project, client=client, fetch=False)
+    approve(project)
+    gbp.fault("review.reply", 429)
+    gbp.fault("review.reply", 500)
+    out = api.send_replies(project, client=client, sleep=clock.sleep)
+    assert {o.status for o in out.outcomes} == {"sent"} and len(out.outcomes) == 60
+    assert len(gbp.ops("review.reply")) == 62 and clock.slept  # two retried, on the fake clock
+    gbp.fault("review.get", 403, times=None)
+    seed_more = gbp.add_review(PARENT, "late", 4, "ok")
+    api.fetch_reviews(project, client=client)
+    api.draft_replies(project, client=client, fetch=False)
+    approve(project)
+    out = api.send_replies(project, client=client, sleep=clock.sleep)
+    failed = [o for o in out.outcomes if o.status == "failed"]
+    assert [o.review for o in failed] == [seed_more["name"]]
+    assert "permission denied (403)" in failed[0].detail
 
 
 def test_crash_after_sending_is_adopted_next_time(project: Project, client: GbpClient,

@@ -108,7 +108,7 @@ def check_reviews(project: Project, trigger: str = "manual") -> JobResult:
         sent = send_replies(project, trigger=trigger)
         counts["replies_sent"] = sent.count("sent") + sent.count("adopted")
         counts["replies_refused"] = sent.count("refused")
-        lines += [plain(o.line(), 300) for o in sent.outcomes]
+        lines += [plain(line, 300) for o in sent.outcomes for line in o.lines()]
         error = "; ".join(o.line() for o in sent.outcomes if o.status == "failed")
     waiting = stored(project, unanswered=True)
     counts["unanswered"] = len(waiting)

@@ -156,8 +156,12 @@ def show_lines(view: InsightsView) -> list[str]:
            "week before"]
     width = max(len(x.label) for x in view.lines)
     for x in view.lines:
-        out.append(f"  {x.label:<{width}}  {x.now.text():>8}   week before {x.before.text()}, "
+        out.append(f"  {x.label:<{width}}  {x.now.short():>8}   week before {x.before.short()}, "
                    f"change {x.change}")
+    missing = max(x.now.unknown for x in view.lines)
+    if missing:
+        out.append(f"  (+ = at least: up to {missing} day{'s' * (missing != 1)} of the week not "
+                   "reported by Google yet; no change is given until the week is complete)")
     heads = ["day", *(SHORT.get(m, "views") for m in view.daily_metrics)]
     out.append("")
     out.append("Day by day (? = not reported by Google yet):")
@@ -195,7 +199,7 @@ def export_insights(project: Project, *, start: date | None = None, end: date | 
     end = end or today - timedelta(days=1)
     start = start or end - timedelta(days=89)
     if start > end:
-        raise UserError(f"--from {start} is after --to {end}", key="--from")
+        raise UserError(f"{start} is after the last day ({end})", key="--from")
     if what == "keywords":
         k = gbp_keywords
         first, last = f"{start.year:04d}-{start.month:02d}", f"{end.year:04d}-{end.month:02d}"

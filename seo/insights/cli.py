@@ -11,7 +11,7 @@ from ..api import Project
 from ..atomic import atomic_write
 from ..cli_options import root_option
 from ..errors import UserError
-from ..hostile import plain
+from ..hostile import terminal
 from . import api
 
 
@@ -36,7 +36,7 @@ def check_cmd(root: Path) -> None:
     project = Project.open(root)
     result = api.check_insights(project)
     for line in api.check_lines(result):
-        click.echo(plain(line) if line else "")
+        click.echo(terminal(line))
     click.echo(f"{result.requests} request(s) to Google; run {result.run_id}")
 
 
@@ -54,7 +54,7 @@ def show_cmd(root: Path, week: str | None, location: str | None, days: int) -> N
     monday = day if day is None else day.fromordinal(day.toordinal() - day.weekday())
     view = api.show_insights(project, week_monday=monday, location=location, days=days)
     for line in api.show_lines(view):
-        click.echo(plain(line) if line else "")
+        click.echo(terminal(line))
 
 
 @insights.command("export")

@@ -12,7 +12,7 @@ LABELS = {
     "WEBSITE_CLICKS": "website clicks",
     "BUSINESS_BOOKINGS": "bookings",
     "BUSINESS_CONVERSATIONS": "conversations",
-    "MESSAGING_CLICKS": "messaging clicks",
+    "MESSAGING_CLICKS": "conversations (message button clicks)",
     "BUSINESS_IMPRESSIONS_MOBILE_MAPS": "views on Maps (mobile)",
     "BUSINESS_IMPRESSIONS_MOBILE_SEARCH": "views on Search (mobile)",
     "BUSINESS_IMPRESSIONS_DESKTOP_MAPS": "views on Maps (desktop)",

@@ -151,8 +151,10 @@ def send_replies(project: Project, *, client: GbpClient | None = None, dry_run: 
             continue
         hits = lint.check(text, row["reviewer"])
         if hits:
-            result.outcomes.append(reply.Outcome(e.review, row["location"], "refused",
-                                                 "; ".join(h.line() for h in hits)))
+            result.outcomes.append(reply.Outcome(
+                e.review, row["location"], "refused",
+                f"the privacy check refuses it ({len(hits)} problem{'s' * (len(hits) != 1)}); "
+                f"edit it in {cfg.drafts_file}", hits=[h.line() for h in hits]))
             continue
         todo.append(reply.Candidate(e.review, row["location"], _profile_of(project, row["location"]),
                                     text, "approved", e.review_version))

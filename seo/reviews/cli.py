@@ -12,7 +12,7 @@ import click
 
 from ..api import Project
 from ..cli_options import root_option
-from ..hostile import plain
+from ..hostile import plain, terminal
 from . import api
 
 
@@ -98,7 +98,8 @@ def reply_cmd(root: Path, dry_run: bool) -> None:
     for note in result.notes:
         click.echo(note)
     for o in result.outcomes:
-        click.echo(plain(o.line(), 600))
+        for line in o.lines():
+            click.echo(terminal(line))
     verb = "would send" if dry_run else "sent"
     n = result.count("would send") if dry_run else result.count("sent")
     click.echo(f"{n} {verb}, {result.count('adopted')} already at Google, "

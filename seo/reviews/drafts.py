@@ -86,12 +86,21 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+class _Block(str):
+    """Written as a YAML literal block: the text as staff will edit it, line for line."""
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _block(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(_Block, _block)
 
 
 def _text_block(text: str) -> str:
@@ -100,8 +109,15 @@ def _text_block(text: str) -> str:
 
 
 def write_drafts(path: Path, entries: list[DraftEntry]) -> None:
-    data = {"replies": [e.model_dump() for e in entries]}
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    rows = []
+    for e in entries:
+        row = e.model_dump()
+        for key in ("reply", "review_text"):
+            if row[key].strip():
+                row[key] = _Block(row[key])
+        rows.append(row)
+    body = yaml.dump({"replies": rows}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=100)
     atomic_write(path, (HEADER + body).encode("utf-8"))
 
 

@@ -48,10 +48,15 @@ class Outcome:
     status: str  # sent, adopted, would send, refused, skipped, failed
     detail: str = ""
     source: str = "approved"
+    hits: list[str] = field(default_factory=list)  # refused: the privacy lint's lines
 
     def line(self) -> str:
         return f"{self.status}: {self.review} ({self.location}, {self.source})" + \
             (f": {self.detail}" if self.detail else "")
+
+    def lines(self) -> list[str]:
+        """The outcome, then each privacy hit on a line of its own."""
+        return [self.line(), *(f"    {h}" for h in self.hits)]
 
 
 @dataclass
@@ -97,13 +102,12 @@ def _record(store: Store, c: Candidate, digest: str, state: str, run_id: int,
 
 
 def put_reply(client: GbpClient, name: str, text: str, profile: str) -> dict[str, Any]:
-    """One PUT under the edit limit; a lost answer raises Unanswered (the caller looks up)."""
-    client.limiter.acquire(profile)
-    client.calls += 1
-    answer = client._v4("reviews.updateReply", "PUT", f"{name}/reply", body={"comment": text})
-    if not isinstance(answer, dict):
-        raise ExternalError(f"reviews.updateReply {name}: malformed answer from Google")
-    return answer
+    """The PUT, each attempt under the edit limit. 429 and 5xx are retried with backoff (a PUT
+    sets the reply: sending the same text again cannot make two); a lost answer raises
+    Unanswered, and the caller looks the review up before anything else."""
+    return client._retrying("reviews.updateReply", name, lambda: client._v4(
+        "reviews.updateReply", "PUT", f"{name}/reply", body={"comment": text}),
+        edit_key=profile, idempotent=False)
 
 
 def _look_again(client: GbpClient, name: str, text: str, sleep: Sleep) -> Review | None:

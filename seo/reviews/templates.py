@@ -21,12 +21,12 @@ from ..site import Site
 
 # Lint-clean defaults: thank, never confirm; for low ratings, take it offline without details.
 DEFAULTS: dict[int, list[str]] = {
-    5: ["Thank you so much for the wonderful review! We truly appreciate you taking the time to "
-        "share it.",
-        "Thank you for the kind words and the five stars! Reviews like this help people in our "
-        "community find us."],
-    4: ["Thank you for the review and the kind words. We appreciate the feedback and we are "
-        "always working to improve."],
+    5: ["Thank you so much for the {{ 'wonderful review' if has_text else 'five-star rating' }}! "
+        "We truly appreciate you taking the time to share it.",
+        "Thank you for {{ 'the kind words and ' if has_text }}the five stars! Reviews like this "
+        "help people in our community find us."],
+    4: ["Thank you for the {{ 'review and the kind words' if has_text else 'four-star rating' }}. "
+        "We appreciate the feedback and we are always working to improve."],
     3: ["Thank you for the feedback. We are always looking for ways to improve, and we would "
         "welcome the chance to hear more: please contact our office manager directly."],
     2: ["We are sorry to read this. We take all feedback seriously, but privacy rules keep us "
