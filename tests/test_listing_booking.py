@@ -163,3 +163,14 @@ def test_link_writes_count_against_the_edit_limit(project: Project, client: GbpC
     edits = [e.op for e in gbp.log if e.op in ("patch", "pal.create")]
     assert edits == ["patch", "patch", "pal.create"]  # validateOnly patch, patch, create
     assert taken == [NAME, NAME, NAME]  # every one took a slot of the profile's edit limit
+
+
+def test_tampered_plan_is_one_line(project: Project, client: GbpClient, gbp: GbpServer,
+                                   tmp_path: Path) -> None:
+    gbp.links.clear()
+    out = tmp_path / "plan.json"
+    api.plan_listing(project, client=client, out=out, today=TODAY)
+    out.write_text(out.read_text().replace('"op": "create"', '"op": "create", "evil": 1'))
+    with pytest.raises(UserError, match="not a listing plan"):
+        api.apply_listing(project, plan_file=out, client=client, today=TODAY)
+    assert not gbp.ops("pal.create")

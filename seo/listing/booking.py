@@ -94,6 +94,11 @@ class BookingAction:
     link: str = ""  # the link's name (prefer, repoint)
     live_hash: str = ""
 
+    def __post_init__(self) -> None:
+        if self.op not in ("prefer", "repoint", "create") or \
+                not self.uri.startswith(("https://", "http://")):
+            raise ValueError(f"booking action {self.op!r} {self.uri[:60]!r}")
+
     def to_dict(self) -> dict[str, Any]:
         return {"op": self.op, "uri": self.uri, "action_type": self.action_type,
                 "link": self.link, "live_hash": self.live_hash}

@@ -89,6 +89,8 @@ class ListingPlan:
                 lp = dict(lp)
                 lp["changes"] = [Change(**c) for c in lp["changes"]]
                 lp["held"] = [Held(**h) for h in lp["held"]]
+                if lp.get("booking"):
+                    booking.BookingAction(**lp["booking"])  # the shape apply will use
                 locs.append(LocationPlan(**lp))
             return cls(locations=locs)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
