@@ -16,7 +16,8 @@ from .errors import UserError
 LAZY = {"listing": "seo.listing.cli:listing", "audit": "seo.audit.cli:audit",
         "rankings": "seo.rankings.cli:rankings", "auth": "seo.rankings.cli:auth",
         "run": "seo.automation.cli:run", "schedule": "seo.automation.cli:schedule",
-        "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet"}
+        "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet",
+        "insights": "seo.insights.cli:insights", "reviews": "seo.reviews.cli:reviews"}
 
 
 class LazySeoGroup(SeoGroup):
