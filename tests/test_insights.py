@@ -51,6 +51,7 @@ def fill(gbp: GbpServer, first: date, last: date, value: int = 3) -> None:
         d += timedelta(days=1)
 
 
+@pytest.mark.stores
 def test_first_fetch_lagging_and_missing_days(project: Project, client: GbpClient,
                                               gbp: GbpServer) -> None:
     yesterday = TODAY - timedelta(days=1)
@@ -82,6 +83,7 @@ def test_first_fetch_lagging_and_missing_days(project: Project, client: GbpClien
     assert total.text() == "at least 12 (3 days not reported yet)"
 
 
+@pytest.mark.stores
 def test_recent_days_fetched_again_until_settled(project: Project, client: GbpClient,
                                                  gbp: GbpServer) -> None:
     fill(gbp, TODAY - timedelta(days=120), TODAY - timedelta(days=4))
@@ -107,6 +109,7 @@ def test_recent_days_fetched_again_until_settled(project: Project, client: GbpCl
     assert total.complete and total.value == 3 * 4 + 5 + 0 + 5
 
 
+@pytest.mark.stores
 def test_keywords_paged_with_thresholds(project: Project, client: GbpClient,
                                         gbp: GbpServer) -> None:
     assert complete_months(TODAY, 3) == ["2026-08", "2026-09", "2026-10"]
@@ -153,6 +156,7 @@ def test_transient_errors_retried(project: Project, client: GbpClient, gbp: GbpS
     assert stored(project, CALLS)[TODAY - timedelta(days=9)] == (3, True)
 
 
+@pytest.mark.stores
 def test_zero_quota_and_malformed_answers_are_one_line(project: Project, client: GbpClient,
                                                        gbp: GbpServer) -> None:
     gbp.fault("perf.fetch", 429, zero_quota=True, times=None)
@@ -171,6 +175,7 @@ def test_zero_quota_and_malformed_answers_are_one_line(project: Project, client:
         assert conn.execute(sa.select(sa.func.count()).select_from(gbp_metrics)).scalar() == 0
 
 
+@pytest.mark.stores
 def test_show_and_export(project: Project, client: GbpClient, gbp: GbpServer) -> None:
     fill(gbp, TODAY - timedelta(days=120), TODAY - timedelta(days=1))
     gbp.set_metric(NAME, "BUSINESS_IMPRESSIONS_MOBILE_MAPS", TODAY - timedelta(days=7), 7)

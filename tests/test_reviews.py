@@ -72,6 +72,7 @@ def events(project: Project) -> list[tuple[str, str]]:
             sa.select(t.review, t.event).order_by(t.id))]
 
 
+@pytest.mark.stores
 def test_fetch_paged_every_field(project: Project, client: GbpClient, gbp: GbpServer) -> None:
     seed(gbp, 120)
     gbp.add_review(PARENT, "anon", None, "No stars given", anonymous=True, reviewer="",
@@ -90,6 +91,7 @@ def test_fetch_paged_every_field(project: Project, client: GbpClient, gbp: GbpSe
                                                                         "Reviewer 1", "main")
 
 
+@pytest.mark.stores
 def test_new_changed_deleted_restored_replied(project: Project, client: GbpClient,
                                               gbp: GbpServer) -> None:
     seed(gbp, 4)
@@ -147,6 +149,7 @@ def test_hostile_review_text_is_never_instructions(project: Project, client: Gbp
     assert "303" not in sent and "instructions" not in sent.lower()
 
 
+@pytest.mark.stores
 def test_draft_approve_send_once(project: Project, client: GbpClient, gbp: GbpServer) -> None:
     seed(gbp, 3)
     result = api.draft_replies(project, client=client)
@@ -190,6 +193,7 @@ def test_lint_refuses_at_send_time(project: Project, client: GbpClient, gbp: Gbp
     assert entry["approved"] is True  # staff's approval kept; the lint still refuses it
 
 
+@pytest.mark.stores
 def test_lost_answer_is_looked_up_not_sent_again(project: Project, client: GbpClient,
                                                  gbp: GbpServer, clock: FakeClock) -> None:
     seed(gbp, 1)
@@ -240,6 +244,7 @@ def test_rate_limits_and_server_errors_are_retried(project: Project, client: Gbp
     assert "permission denied (403)" in failed[0].detail
 
 
+@pytest.mark.stores
 def test_crash_after_sending_is_adopted_next_time(project: Project, client: GbpClient,
                                                   gbp: GbpServer,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,6 +290,7 @@ def test_look_up_before_send(project: Project, client: GbpClient, gbp: GbpServer
     assert entry["review"].endswith("r001") and entry["approved"] is False  # changed: read again
 
 
+@pytest.mark.stores
 def test_auto_reply_to_five_stars_without_text(root: Path, project: Project, client: GbpClient,
                                                gbp: GbpServer) -> None:
     gbp.add_review(PARENT, "bare5", 5, "")
@@ -365,6 +371,7 @@ def test_bad_drafts_file_is_left_alone(project: Project, client: GbpClient, gbp:
     assert not outside.exists()
 
 
+@pytest.mark.stores
 def test_stats_per_month(project: Project, client: GbpClient, gbp: GbpServer) -> None:
     seed(gbp, 40)  # 28 in October, 12 in November
     api.fetch_reviews(project, client=client)
