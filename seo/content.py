@@ -19,6 +19,7 @@ import markdown
 from pydantic import Field
 
 from .errors import UserError
+from .files import read_project_text
 from .settings import NonEmpty, Slug, Strict, Url
 from .validate import validate_model
 from .yamlio import Located, parse_yaml
@@ -110,22 +111,20 @@ def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
     return located, text[match.end():], body_line
 
 
-def read_text(path: Path, display: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError("not UTF-8 text", file=display) from None
+def read_text(path: Path, display: str, root: Path | None) -> str:
+    """A content file: inside the project, a regular file, UTF-8; Windows line ends accepted."""
+    return read_project_text(path, display, root=root).replace("\r\n", "\n")
 
 
-def load_condition(path: Path, display: str) -> Condition:
-    text = read_text(path, display)
+def load_condition(path: Path, display: str, root: Path | None = None) -> Condition:
+    text = read_text(path, display, root)
     located, body, _ = split_front_matter(text, display)
     meta = validate_model(ConditionMeta, located)
     return Condition(meta=meta, body=body.strip(), file=display, source_text=text)
 
 
-def load_note(path: Path, display: str) -> Note:
-    text = read_text(path, display)
+def load_note(path: Path, display: str, root: Path | None = None) -> Note:
+    text = read_text(path, display, root)
     if FRONT_MATTER.match(text):
         raise UserError("town notes are plain Markdown; remove the front matter block", file=display,
                         line=1)

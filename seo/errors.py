@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class UserError(Exception):
     """Bad input from the user (config, content, arguments). The CLI prints it on one line, exit 2."""
@@ -16,7 +18,18 @@ class UserError(Exception):
             where = f"{file}:{line}: " if line else f"{file}: "
         if key:
             where += f"{key}: "
-        super().__init__(f"{where}{message}")
+        super().__init__(one_line(f"{where}{message}"))
+
+
+_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+\s*")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Line breaks folded to spaces and other control characters shown as escapes, so a message
+    quoting outside text stays one line and cannot drive the terminal (an ESC sequence)."""
+    text = _BREAKS.sub(" ", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class NotConfigured(Exception):

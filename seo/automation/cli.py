@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .. import files
 from ..api import Project
 from ..cli_options import root_option
 from .schedule import JOBS, load_schedule
@@ -84,7 +85,7 @@ def schedule_list(root: Path) -> None:
 def schedule_cron(root: Path) -> None:
     """Print the equivalent crontab lines (each calls `seo run JOB`)."""
     from .service import cron_lines
-    project_root = root.resolve()
+    project_root = files.project_root(root)
     sched = load_schedule(project_root)
     Project.open(project_root)  # validate the config too
     seo = shutil.which("seo") or f"{sys.executable} -m seo"

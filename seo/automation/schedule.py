@@ -6,6 +6,7 @@ the file, the line and the key (a bad cron expression, an unknown job, a bad tim
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -156,9 +157,9 @@ def default_schedule() -> Schedule:
 def load_schedule(root: Path | str) -> Schedule:
     """Read config/schedule.yaml under `root` (the clinic defaults when it is absent)."""
     path = Path(root) / FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return default_schedule()
-    located = load_yaml(path, FILE)
+    located = load_yaml(path, FILE, Path(root))
     if located.data is None or located.data == {}:
         return default_schedule()
     if not isinstance(located.data, dict):

@@ -67,9 +67,8 @@ class Fingerprints:
     """Per-page input hashes built from per-entity hashes, computed once per build."""
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
-        root = site.root
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
-                           (root / "config/site.yaml").read_text(encoding="utf-8"),
+                           site.config_text,
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
