@@ -4,7 +4,8 @@ content/conditions/<slug>.md          one condition: structured front matter + t
 content/towns/<town>.md               staff's notes about a town (shown on every page for that town)
 content/towns/<town>/<condition>.md   optional notes for one town x condition page
 
-Markdown is converted here, once per file, never once per page.
+Markdown is converted here (by `seo.markdown_safe`: text with links, never author markup), once per
+file, never once per page.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-import markdown
 from pydantic import Field
 
 from .errors import UserError
 from .files import read_project_text
+from .markdown_safe import to_html
 from .settings import NonEmpty, Slug, Strict, Url
 from .validate import validate_model
 from .yamlio import Located, parse_yaml
@@ -88,15 +89,6 @@ class Note:
     @cached_property
     def html(self) -> str:
         return to_html(self.text)
-
-
-_md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
-
-
-def to_html(text: str) -> str:
-    """Markdown to HTML. Raw HTML in content is escaped: content is text, not markup."""
-    _md.reset()
-    return _md.convert(text.replace("<", "&lt;"))
 
 
 def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
