@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -23,34 +22,35 @@ from .files import read_project_text
 from .markdown_safe import to_html
 from .settings import NonEmpty, Slug, Strict, Url
 from .validate import validate_model
+from .values import Name, OptionalName, PastDay
 from .yamlio import Located, parse_yaml
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.S | re.M)
 
 
 class Source(Strict):
-    title: NonEmpty
+    title: Name
     url: Url
 
 
 class Review(Strict):
-    date: date
+    date: PastDay
     by: Slug  # a practitioner id from config
 
 
 class ConditionMeta(Strict):
-    name: NonEmpty
+    name: Name
     slug: Slug
-    short_name: str = ""  # lower-case form used inside sentences and titles
-    synonyms: list[str] = []
+    short_name: OptionalName = ""  # lower-case form used inside sentences and titles
+    synonyms: list[Name] = []
     summary: NonEmpty
-    symptoms: list[str] = Field(min_length=1)
-    causes: list[str] = Field(min_length=1)
+    symptoms: list[NonEmpty] = Field(min_length=1)
+    causes: list[NonEmpty] = Field(min_length=1)
     tcm_view: NonEmpty
-    treatment: list[str] = Field(min_length=1)
+    treatment: list[NonEmpty] = Field(min_length=1)
     what_to_expect: NonEmpty
     sessions: NonEmpty
-    self_care: list[str] = []
+    self_care: list[NonEmpty] = []
     related: list[Slug] = []
     sources: list[Source] = []
     reviewed: Review | None = None

@@ -13,6 +13,7 @@ from .files import project_files, project_root
 from .geo import direction, drive_estimate, miles_between
 from .settings import Location, SiteConfig, TownConfig, TownsFile
 from .validate import validate_model
+from .values import duplicates
 from .yamlio import load_yaml
 
 
@@ -133,6 +134,7 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
         raise UserError("no condition files (*.md) found", file="content/conditions/")
     conditions: list[Condition] = []
     seen: dict[str, str] = {}
+    names: dict[str, str] = {}
     for path in files:
         cond = load_condition(path, _rel(path, root), root)
         digest.update(cond.source_text.encode())
@@ -143,6 +145,11 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
             raise UserError(f"slug {cond.slug!r} does not match the file name {path.name!r}",
                             file=cond.file, key="slug")
         seen[cond.slug] = cond.file
+        twin = names.get(" ".join(cond.name.lower().split()))
+        if twin:
+            raise UserError(f"duplicate condition name {cond.name!r} (also in {twin})",
+                            file=cond.file, key="name")
+        names[" ".join(cond.name.lower().split())] = cond.file
         conditions.append(cond)
     return conditions
 
@@ -150,6 +157,11 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
 def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
                  cond_slugs: set[str], digest: hashlib._Hash) -> list[Town]:
     locations = {loc.id: loc for loc in config.locations}
+    for i, first in duplicates([(t.name, t.state) for t in towns_file.towns]):
+        tc = towns_file.towns[i]
+        raise UserError(f"duplicate town {tc.name}, {tc.state} (also towns[{first}]); two pages "
+                        "would read the same", file=located.file, key=f"towns[{i}].name",
+                        line=located.line_of(f"towns[{i}].name"))
     seen: set[str] = set()
     for i, tc in enumerate(towns_file.towns):
         key = f"towns[{i}]"

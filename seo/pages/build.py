@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import UserError
+from ..safety import check_outputs
 from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
@@ -108,7 +109,7 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 conditions: list[str] | None = None, dry_run: bool = False,
                 today: date | None = None, progress: Progress | None = None) -> BuildResult:
     today = today or date.today()
-    out_dir = site.path(site.config.site.output)
+    out_dir = check_outputs(site)
     cache_path = out_dir.with_name(f".{out_dir.name}.guard.npz")
     settings = site.config.site.guard
     full_plan = plan_site(site)

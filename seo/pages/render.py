@@ -42,15 +42,19 @@ class ProjectTemplates(jinja2.FileSystemLoader):
         return text, str(path), lambda: os.path.lexists(path) and os.lstat(path).st_mtime == mtime
 
 
-def environment(site: Site) -> jinja2.Environment:
+def template_loader(site: Site) -> jinja2.ChoiceLoader:
     """Site's own `templates/` first, then the built-in ones (a site overrides any template)."""
     own = site.root / "templates"
     loaders: list[jinja2.BaseLoader] = []
     if own.is_dir() and own.resolve() != BUILTIN_TEMPLATES.resolve():
         loaders.append(ProjectTemplates(own, site.root))
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def environment(site: Site) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=template_loader(site),
         autoescape=True,  # select_autoescape() would miss the .j2 extension
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from ..atomic import atomic_write  # noqa: F401  (re-exported)
@@ -99,6 +100,7 @@ class SiteWriter:
         self._start()
         if self.out.exists():
             _link_tree(self.out, self.staging, skip=self.changed | self.deleted)
+            os.chmod(self.staging, stat.S_IMODE(self.out.stat().st_mode))  # a web root keeps its mode
             for rel in self.deleted:
                 _prune_empty(self.staging / rel, self.staging)
             exchange(self.staging, self.out)
@@ -118,15 +120,20 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 
 def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
+    """Everything in `src` but `skip` into `dst`: files hard-linked, symlinks copied as symlinks
+    (never followed: a link's target stays where it is), so nothing the build did not write is
+    lost or replaced by the swap."""
     for dirpath, dirnames, filenames in os.walk(src):
         dirnames.sort()
         rel_dir = os.path.relpath(dirpath, src)
         target_dir = dst if rel_dir == "." else dst / rel_dir
         target_dir.mkdir(parents=True, exist_ok=True)
+        for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            os.symlink(os.readlink(os.path.join(dirpath, name)), target_dir / name)
         for name in filenames:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             if rel not in skip:
-                os.link(os.path.join(dirpath, name), target_dir / name)
+                os.link(os.path.join(dirpath, name), target_dir / name, follow_symlinks=False)
 
 
 def _prune_empty(path: Path, root: Path) -> None:
