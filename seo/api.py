@@ -14,7 +14,7 @@ from .pages.plan import plan_site
 from .pages.render import Renderer
 from .pages.write import SiteWriter
 from .site import Site, load_site
-from .store import Store, open_store
+from .store import Store, check_store, open_store
 
 
 @dataclass
@@ -61,6 +61,7 @@ def check_jobs_config(site: Site) -> None:
     from .listing.desired import render_description
     from .rankings.keywords import build_keywords
 
+    check_store(site.config.site.store, site.root)
     load_schedule(site.root)
     build_keywords(site)
     integrations = site.config.integrations
@@ -126,23 +127,23 @@ def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
              if rel != safety.MANIFEST]
     data = {rel: (src / rel).read_bytes() for rel in files}
     new = {rel: hashlib.sha256(body).hexdigest() for rel, body in data.items()}
-    manifest = safety.Manifest.load(target)
-    current = safety.current_hashes(target, set(manifest.files) | set(new))
-    plan = safety.plan_deletions(manifest, new, current)
-    if plan.conflicts:
-        raise UserError(f"publish refused: {target / plan.conflicts[0]} exists and was not written "
-                        f"by seo publish ({len(plan.conflicts)} such file(s)); move them away "
-                        "(seo never replaces or deletes files it did not write)",
-                        file="config/site.yaml", key="site.publish.path")
-    writer = SiteWriter(target, dry_run=dry_run)
-    for rel in files:
-        writer.put(rel, data[rel])
-    for rel in plan.delete:
-        writer.delete(rel)
-    kept = {rel: manifest.files[rel] for rel in plan.kept}
-    owned = safety.Manifest({**kept, **new})
-    if owned.files != manifest.files:
-        writer.put(safety.MANIFEST, owned.dumps())
-    written, deleted = writer.commit()
-    copied = written - (safety.MANIFEST in writer.changed)
+    with SiteWriter(target, dry_run=dry_run) as writer:  # one publish at a time from here
+        manifest = safety.Manifest.load(target)
+        current = safety.current_hashes(target, set(manifest.files) | set(new))
+        plan = safety.plan_deletions(manifest, new, current)
+        if plan.conflicts:
+            raise UserError(f"publish refused: {target / plan.conflicts[0]} exists and was not "
+                            f"written by seo publish ({len(plan.conflicts)} such file(s)); move "
+                            "them away (seo never replaces or deletes files it did not write)",
+                            file="config/site.yaml", key="site.publish.path")
+        for rel in files:
+            writer.put(rel, data[rel])
+        for rel in plan.delete:
+            writer.delete(rel)
+        kept = {rel: manifest.files[rel] for rel in plan.kept}
+        owned = safety.Manifest({**kept, **new})
+        if owned.files != manifest.files:
+            writer.put(safety.MANIFEST, owned.dumps())
+        written, deleted = writer.commit()
+        copied = written - (safety.MANIFEST in writer.changed)
     return PublishResult(target, copied, deleted, dry_run, plan.delete, plan.kept)

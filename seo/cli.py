@@ -74,6 +74,8 @@ def echo_build(result, out: Path) -> None:
     if result.dry_run:
         for rel in result.changed_paths:
             click.echo(f"  would write {rel}")
+        for rel in result.deleted_paths:
+            click.echo(f"  would delete {rel}")
 
 
 @main.command()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from .errors import ExternalError, NotConfigured, UserError
+from .errors import ExternalError, NotConfigured, UserError, one_line
+from .redact import redact
 
 
 class SeoGroup(click.Group):
@@ -28,6 +29,10 @@ class SeoGroup(click.Group):
         except NotConfigured as exc:
             click.echo(f"not configured: {exc}", err=True)
             ctx.exit(3)
+        except OSError as exc:  # the machine, not the input: a full disk, a folder without rights
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(one_line(redact(f"error: {exc.strerror or exc}{where}")), err=True)
+            ctx.exit(1)
 
 
 def root_option(f):

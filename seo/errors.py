@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .redact import redact
+
 
 class UserError(Exception):
     """Bad input from the user (config, content, arguments). The CLI prints it on one line, exit 2."""
@@ -18,7 +20,7 @@ class UserError(Exception):
             where = f"{file}:{line}: " if line else f"{file}: "
         if key:
             where += f"{key}: "
-        super().__init__(one_line(f"{where}{message}"))
+        super().__init__(one_line(redact(f"{where}{message}")))
 
 
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+\s*")
@@ -35,8 +37,15 @@ def one_line(text: str) -> str:
 class NotConfigured(Exception):
     """A step that needs configuration (credentials, a provider) that is absent: skip it and say so."""
 
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(one_line(redact(str(message))), *args)
+
 
 class ExternalError(Exception):
-    """An outside service failed (HTTP error, quota, bad answer). One line, exit 1."""
+    """An outside service failed (HTTP error, quota, bad answer). One line, exit 1; the message
+    (which often quotes the service's answer) is redacted of credentials."""
 
     exit_code = 1
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(one_line(redact(str(message))), *args)

@@ -16,13 +16,13 @@ from seo import safety
 
 def snapshot(root: Path) -> dict[str, str]:
     """Every file and symlink under `root` (symlinks by their target, never followed); the SQLite
-    store is left out (opening it touches its journal)."""
+    store (opening it touches its journal) and the writers' lock files are left out."""
     out = {}
     for dirpath, _, filenames in os.walk(root):
         for name in filenames:
             path = Path(dirpath, name)
             rel = str(path.relative_to(root))
-            if rel.startswith("build/seo.sqlite3"):
+            if rel.startswith("build/seo.sqlite3") or rel.endswith(".lock"):
                 continue
             out[rel] = ("-> " + os.readlink(path)) if path.is_symlink() else \
                 hashlib.sha256(path.read_bytes()).hexdigest()
@@ -118,6 +118,9 @@ def test_publish_deletes_only_what_it_wrote(built: Path) -> None:
     (built / "content/towns/beta-springs.md").unlink()
     edited = target / "beta-springs/wrist-pain/index.html"
     edited.write_text(edited.read_text() + "<!-- edited on the server -->")
+    dry_build = run_cli("pages", "build", "--dry-run", "--root", str(built))
+    assert "  would delete beta-springs/knee-pain/index.html" in dry_build.stdout
+    assert (built / "build/site/beta-springs/knee-pain/index.html").exists()
     assert run_cli("pages", "build", "--root", str(built)).code == 0
 
     dry = run_cli("publish", "--dry-run", "--root", str(built))

@@ -59,8 +59,10 @@ def schedule_run(root: Path) -> None:
     """Run the scheduler in the foreground until SIGTERM (one per store; see README, Scheduling)."""
     import logging
 
+    from ..redact import redact_logs
     from .service import serve
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    redact_logs()  # job errors quote servers' answers: credentials out before they are logged
     logging.getLogger("apscheduler").setLevel(logging.INFO)
     project = Project.open(root)
     sys.exit(serve(project, load_schedule(project.site.root), lambda m: click.echo(m, err=True)))
