@@ -127,6 +127,10 @@ class _Hang(Exception):
     pass
 
 
+def _name(args: list[str]) -> str:
+    return " ".join(a for a in args[:2] if not a.startswith("-"))
+
+
 def run(args: list[str], limit: float = 30.0) -> Outcome:
     """`seo ARGS` in this process (click's CliRunner), with a time limit (SIGALRM)."""
     from click.testing import CliRunner
@@ -142,15 +146,15 @@ def run(args: list[str], limit: float = 30.0) -> Outcome:
     try:
         result = CliRunner().invoke(main, args, catch_exceptions=True)
     except _Hang:
-        return Outcome(" ".join(args[:2]), -1, "", hung=True, seconds=limit)
+        return Outcome(_name(args), -1, "", hung=True, seconds=limit)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     exc = result.exception
     if isinstance(exc, _Hang):
-        return Outcome(" ".join(args[:2]), -1, "", hung=True, seconds=limit)
+        return Outcome(_name(args), -1, "", hung=True, seconds=limit)
     shown = "" if exc is None or isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
-    return Outcome(" ".join(args[:2]), result.exit_code, result.stderr, shown[:500],
+    return Outcome(_name(args), result.exit_code, result.stderr, shown[:500],
                    time.perf_counter() - started)
 
 
