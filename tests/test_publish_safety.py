@@ -186,3 +186,9 @@ def test_plan_deletions(files, new, current, delete, kept, conflicts) -> None:
                                     ("a//b", False), ("a/./b", False), ("", False), ("a\\b", False)])
 def test_safe_relpath(rel: str, ok: bool) -> None:
     assert safety.safe_relpath(rel) is ok
+
+
+def test_an_unwritable_output_folder_is_one_line(mini: Path) -> None:
+    set_option(mini, "output", "/proc/seo-site")  # the machine refuses, whoever runs the test
+    one_line_error(run_cli("pages", "build", "--root", str(mini)),
+                   r"^error: No such file or directory: /proc/\.seo-site\.lock$", code=1)

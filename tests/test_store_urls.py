@@ -3,11 +3,13 @@ naming the key and what to install or fix, and never shows the password."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 from hostile_support import one_line_error, run_cli
 
 
@@ -39,7 +41,7 @@ def test_other_missing_driver_names_its_package(mini: Path) -> None:
 
 
 def test_unreachable_server(mini: Path) -> None:
-    pytest.importorskip("psycopg")
+    require_tool(importlib.util.find_spec("psycopg") is not None, "psycopg (the test extra)")
     set_store(mini, f"postgresql+psycopg://seo:hunter22@127.0.0.1:{closed_port()}/seo")
     line = one_line_error(run_cli("pages", "build", "--root", str(mini)),
                           r"site\.store: cannot open store .*Connection refused.* "
