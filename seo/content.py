@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import Field
 
 from .errors import UserError
-from .files import read_project_text
+from .files import Reader
 from .markdown_safe import to_html
 from .settings import NonEmpty, Slug, Strict, Url
 from .validate import validate_model
@@ -103,20 +103,20 @@ def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
     return located, text[match.end():], body_line
 
 
-def read_text(path: Path, display: str, root: Path | None) -> str:
+def read_text(path: Path, display: str, reader: Reader | None) -> str:
     """A content file: inside the project, a regular file, UTF-8; Windows line ends accepted."""
-    return read_project_text(path, display, root=root).replace("\r\n", "\n")
+    return (reader or Reader(None)).text(path, display).replace("\r\n", "\n")
 
 
-def load_condition(path: Path, display: str, root: Path | None = None) -> Condition:
-    text = read_text(path, display, root)
+def load_condition(path: Path, display: str, reader: Reader | None = None) -> Condition:
+    text = read_text(path, display, reader)
     located, body, _ = split_front_matter(text, display)
     meta = validate_model(ConditionMeta, located)
     return Condition(meta=meta, body=body.strip(), file=display, source_text=text)
 
 
-def load_note(path: Path, display: str, root: Path | None = None) -> Note:
-    text = read_text(path, display, root)
+def load_note(path: Path, display: str, reader: Reader | None = None) -> Note:
+    text = read_text(path, display, reader)
     if FRONT_MATTER.match(text):
         raise UserError("town notes are plain Markdown; remove the front matter block", file=display,
                         line=1)

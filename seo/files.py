@@ -46,63 +46,95 @@ def project_root(root: Path | str) -> Path:
 
 def inside(path: Path, root: Path) -> bool:
     """Whether `path`, every symlink along it resolved, is `root` or lies under it."""
-    real = os.path.realpath(path)
-    base = os.path.realpath(root)
+    return _within(os.path.realpath(path), os.path.realpath(root))
+
+
+def _within(real: str, base: str) -> bool:
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+class Reader:
+    """Reads one project's files for one load. Each folder's real path is resolved once per
+    `Reader` (a load of 10,000 notes resolves 1,000 folders, not 10,000 paths); make a new one
+    for every load, so a folder that became a symlink since is seen."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.base = os.path.realpath(root) if root is not None else None
+        self._dirs: dict[str, str] = {}
+
+    def _real(self, path: Path, display: str) -> tuple[str, os.stat_result]:
+        """(real path, its stat) of `path`; one line for a missing file or a broken symlink."""
+        parent, name = os.path.split(os.fspath(path))
+        folder = self._dirs.get(parent)
+        if folder is None:
+            folder = self._dirs[parent] = os.path.realpath(parent or ".")
+        real = os.path.join(folder, name)
+        try:
+            info = os.lstat(real)
+            if stat.S_ISLNK(info.st_mode):
+                real = os.path.realpath(real)
+                info = os.stat(real)  # before opening: opening a device can have effects of its own
+        except FileNotFoundError:
+            raise UserError("broken symlink (it points to nothing)" if os.path.lexists(path)
+                            else "file not found", file=display) from None
+        except OSError as exc:
+            raise UserError(f"cannot read: {_why(exc)}", file=display) from None
+        return real, info
+
+    def bytes(self, path: Path, display: str, limit: int = MAX_TEXT) -> bytes:
+        """The bytes of a regular file inside the root (any file when the root is None)."""
+        real, info = self._real(path, display)
+        if self.base is not None and not _within(real, self.base):
+            raise UserError("leads out of the project through a symlink; refused "
+                            "(content and config must be files inside the project)", file=display)
+        _require_regular(info.st_mode, display)
+        if info.st_size > limit:
+            raise UserError(f"larger than {limit // 1024:,} KB; refused", file=display)
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            raise UserError(f"cannot read: {_why(exc)}", file=display) from None
+        try:
+            _require_regular(os.fstat(fd).st_mode, display)  # it may have been swapped since
+            chunks, size = [], 0
+            while size <= limit:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            if size > limit:
+                raise UserError(f"larger than {limit // 1024:,} KB; refused", file=display)
+            return b"".join(chunks)
+        except OSError as exc:
+            raise UserError(f"cannot read: {_why(exc)}", file=display) from None
+        finally:
+            os.close(fd)
+
+    def text(self, path: Path, display: str, limit: int = MAX_TEXT) -> str:
+        """UTF-8 text of a project file, byte order mark dropped, no control characters."""
+        data = self.bytes(path, display, limit)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise UserError("not UTF-8 text", file=display, line=line) from None
+        text = text.removeprefix("\ufeff")
+        check_text(text, display)
+        return text
 
 
 def read_project_bytes(path: Path, display: str, *, root: Path | None,
                        limit: int = MAX_TEXT) -> bytes:
     """The bytes of a regular file inside `root` (any file when `root` is None: built-in ones)."""
-    if not os.path.lexists(path):
-        raise UserError("file not found", file=display)
-    real = Path(os.path.realpath(path))
-    if root is not None and not inside(path, root):
-        raise UserError("leads out of the project through a symlink; refused "
-                        "(content and config must be files inside the project)", file=display)
-    try:
-        info = os.stat(real)  # before opening: opening a device can have effects of its own
-    except FileNotFoundError:
-        raise UserError("broken symlink (it points to nothing)", file=display) from None
-    except OSError as exc:
-        raise UserError(f"cannot read: {_why(exc)}", file=display) from None
-    _require_regular(info.st_mode, display)
-    if info.st_size > limit:
-        raise UserError(f"larger than {limit // 1024:,} KB; refused", file=display)
-    try:
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        raise UserError(f"cannot read: {_why(exc)}", file=display) from None
-    try:
-        _require_regular(os.fstat(fd).st_mode, display)  # it may have been swapped since
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise UserError(f"larger than {limit // 1024:,} KB; refused", file=display)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise UserError(f"cannot read: {_why(exc)}", file=display) from None
-    finally:
-        os.close(fd)
+    return Reader(root).bytes(path, display, limit)
 
 
 def read_project_text(path: Path, display: str, *, root: Path | None,
                       limit: int = MAX_TEXT) -> str:
     """UTF-8 text of a project file, byte order mark dropped, no control characters."""
-    data = read_project_bytes(path, display, root=root, limit=limit)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError("not UTF-8 text", file=display, line=line) from None
-    text = text.removeprefix("\ufeff")
-    check_text(text, display)
-    return text
+    return Reader(root).text(path, display, limit)
 
 
 def check_text(text: str, file: str, *, line_offset: int = 0) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .content import Condition, Note, lint_claims, load_condition, load_note
 from .errors import UserError
-from .files import project_files, project_root
+from .files import Reader, project_files, project_root
 from .geo import direction, drive_estimate, miles_between
 from .settings import Location, SiteConfig, TownConfig, TownsFile
 from .validate import validate_model
@@ -106,7 +106,8 @@ def load_site(root: Path | str = ".") -> Site:
     for loc in (site_loc, towns_loc):
         digest.update(loc.text.encode())
 
-    conditions = _load_conditions(root, digest)
+    reader = Reader(root)  # one per load: folders resolved once, never cached across loads
+    conditions = _load_conditions(root, reader, digest)
     cond_slugs = {c.slug for c in conditions}
     for cond in conditions:
         for i, rel in enumerate(cond.meta.related):
@@ -118,7 +119,7 @@ def load_site(root: Path | str = ".") -> Site:
             raise UserError(f"unknown practitioner {cond.meta.reviewed.by!r}", file=cond.file,
                             key="reviewed.by")
 
-    towns = _build_towns(root, config, towns_file, towns_loc, cond_slugs, digest)
+    towns = _build_towns(root, reader, config, towns_file, towns_loc, cond_slugs, digest)
     claims = [f for c in conditions for f in lint_claims(c.source_text, c.file)]
     for town in towns:
         for note in [town.note, *town.condition_notes.values()]:
@@ -128,7 +129,7 @@ def load_site(root: Path | str = ".") -> Site:
                 claims=claims, fingerprint=digest.hexdigest(), config_text=site_loc.text)
 
 
-def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
+def _load_conditions(root: Path, reader: Reader, digest: hashlib._Hash) -> list[Condition]:
     files = project_files(root / "content/conditions")
     if not files:
         raise UserError("no condition files (*.md) found", file="content/conditions/")
@@ -136,7 +137,7 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
     seen: dict[str, str] = {}
     names: dict[str, str] = {}
     for path in files:
-        cond = load_condition(path, _rel(path, root), root)
+        cond = load_condition(path, _rel(path, root), reader)
         digest.update(cond.source_text.encode())
         if cond.slug in seen:
             raise UserError(f"duplicate slug {cond.slug!r} (also in {seen[cond.slug]})",
@@ -154,7 +155,7 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
     return conditions
 
 
-def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
+def _build_towns(root: Path, reader: Reader, config: SiteConfig, towns_file: TownsFile, located,
                  cond_slugs: set[str], digest: hashlib._Hash) -> list[Town]:
     locations = {loc.id: loc for loc in config.locations}
     for i, first in duplicates([(t.name, t.state) for t in towns_file.towns]):
@@ -181,11 +182,11 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
         straight = miles_between(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng)
         road, minutes = drive_estimate(straight)
         note_path = root / "content/towns" / f"{tc.slug}.md"
-        note = load_note(note_path, _rel(note_path, root), root) \
+        note = load_note(note_path, _rel(note_path, root), reader) \
             if os.path.lexists(note_path) else None
         cnotes: dict[str, Note] = {}
         for path in project_files(root / "content/towns" / tc.slug):
-            cnotes[path.stem] = load_note(path, _rel(path, root), root)
+            cnotes[path.stem] = load_note(path, _rel(path, root), reader)
         for n in ([note] if note else []) + list(cnotes.values()):
             digest.update(n.text.encode())
         others = sorted(
