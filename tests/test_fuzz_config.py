@@ -17,7 +17,7 @@ from mutations import FILES, KINDS, TOKENS, Op, check_and_build, make_project
 
 ops = st.lists(st.builds(Op, st.sampled_from(KINDS), st.floats(0, 1), st.floats(0, 1).map(lambda x: x ** 3),
                          st.integers(0, len(TOKENS) - 1)), min_size=1, max_size=6)
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
