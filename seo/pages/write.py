@@ -80,10 +80,10 @@ class SiteWriter:
                 os.close(self._lock_fd)  # releases the flock
                 self._lock_fd = None
 
-    def _lock(self, wait: float = LOCK_WAIT) -> None:
+    def _lock(self) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
