@@ -22,12 +22,12 @@ class SeoGroup(click.Group):
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except NotConfigured as exc:  # before ExternalError: a refused token is both
+            click.echo(f"not configured: {exc}", err=True)
+            ctx.exit(3)
         except ExternalError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except NotConfigured as exc:
-            click.echo(f"not configured: {exc}", err=True)
-            ctx.exit(3)
 
 
 def root_option(f):

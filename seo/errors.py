@@ -27,3 +27,8 @@ class ExternalError(Exception):
     """An outside service failed (HTTP error, quota, bad answer). One line, exit 1."""
 
     exit_code = 1
+
+
+class CredentialsRejected(NotConfigured):
+    """Credentials exist but the service refuses them (revoked, expired): exit 3 with the command
+    that fixes it. A scheduled step with rejected credentials is a failure, not a quiet skip."""

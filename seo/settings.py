@@ -214,7 +214,7 @@ class GbpEndpoints(Strict):
 
     business_information: Url = "https://mybusinessbusinessinformation.googleapis.com/"
     v4: Url = "https://mybusiness.googleapis.com/v4/"
-    token_uri: Url = "https://oauth2.googleapis.com/token"
+    token_uri: Url | None = None  # default: the token file's own token_uri (Google's)
 
 
 class GbpUtm(Strict):
@@ -236,6 +236,12 @@ class GbpPosts(Strict):
         "condition", "town"]
     max_per_run: int = Field(default=5, ge=1, le=50)
     poll_attempts: int = Field(default=3, ge=0, le=20)
+    # a create that got no answer (timeout, dropped connection): look for the post this long,
+    # polling with backoff, before leaving it SENDING for the next run (seconds)
+    lookup_wait: float = Field(default=60, ge=0, le=900)
+    # a SENDING post Google still doesn't list is created again only this long after it was
+    # sent (minutes): Google can finish a create long after the client gave up
+    resend_after: int = Field(default=60, ge=1, le=10080)
 
 
 class GbpSettings(Strict):

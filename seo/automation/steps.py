@@ -50,7 +50,7 @@ def sync_listing(project: Project, *, apply: bool, today: date | None = None,
 
     settings = settings_of(project)  # NotConfigured without integrations.gbp
     desired(project, today)  # NotConfigured without a location's gbp_location
-    client = connect(settings)  # one client for the whole sync (httplib2: one per thread)
+    client = connect(settings, store=project.store)  # one client for the sync (httplib2: 1/thread)
     drift = detect_drift(project, client=client, today=today, trigger=trigger)
     lines = [line for line in render_drift(drift).splitlines() if line.strip()]
     planned = plan_listing(project, client=client, today=today)
