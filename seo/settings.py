@@ -184,6 +184,7 @@ class SearchConsoleSettings(Strict):
     provisional_days: int = Field(default=3, ge=0, le=10)  # fallback when Google gives no metadata
     row_limit: int = Field(default=25000, ge=1, le=25000)
     retries: int = Field(default=3, ge=0, le=10)  # 429/5xx retries (googleapiclient backoff)
+    timeout: float = Field(default=30, gt=0, le=600)  # seconds per request (and token refresh)
 
 
 class SerpSettings(Strict):
@@ -365,6 +366,7 @@ class TownConfig(Strict):
     landmarks: list[str] = []
     zip_codes: list[str] = []
     place_id: str = ""
+    serp_location: str = ""  # SerpApi's canonical location name; default "Town,State,United States"
 
 
 class TownsFile(Strict):

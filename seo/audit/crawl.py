@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..childproc import die_with_parent
 from ..errors import ExternalError
 from .records import JsonlTail, Record
 from .scope import Scope
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="records, JSONL")
     parser.add_argument("--stats", required=True, type=Path, help="crawl stats, JSON")
     args = parser.parse_args(argv)
+    die_with_parent(signal.SIGKILL)  # an orphaned audit crawl is of no use to anyone
     raw = json.loads(args.options.read_text(encoding="utf-8"))
     scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.pop("scope").items()})
     opts = CrawlOptions(scope=scope, **raw)

@@ -37,7 +37,10 @@ def rankings_result(report: Any) -> JobResult:
         "not_measured": sum(s.not_measured for s in report.sources),
         "requests": sum(s.requests for s in report.sources),
         "sources": {s.source: s.status for s in report.sources}}
-    failed = [f"{s.source}: {s.message}" for s in report.sources if s.status == "failed"]
+    failed = [f"{s.source}: {s.message or s.status}" for s in report.sources
+              if s.status in ("failed", "refused")]
+    failed += [f"{s.source}: {s.not_measured} of {s.measured + s.not_measured} not measured"
+               for s in report.sources if s.status == "incomplete"]
     return JobResult(counts, lines, error="; ".join(failed))
 
 

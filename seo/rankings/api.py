@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import ExternalError, NotConfigured, UserError
+from ..errors import CredentialsRejected, ExternalError, NotConfigured, UserError
 from . import observations as obs_mod
 from . import search_console as sc
 from .keywords import Keyword, build_keywords, select
@@ -31,7 +31,7 @@ CONFIGURE = {
 @dataclass
 class SourceReport:
     source: str
-    status: str  # ok, failed, not configured, dry run
+    status: str  # ok, incomplete (some not measured), failed, refused (credentials), not configured, dry run
     message: str = ""
     measured: int = 0
     not_measured: int = 0
@@ -43,11 +43,15 @@ class SourceReport:
     def line(self) -> str:
         if self.status == "not configured":
             return f"{self.source}: not configured: {self.message}"
+        if self.status == "refused":
+            return f"{self.source}: {self.message}"
         if self.status == "dry run":
             extra = f", budget left this month {self.budget_left}" if self.budget_left is not None else ""
             return f"{self.source}: would make {self.planned_requests} requests{extra} ({self.message})"
-        text = (f"{self.source}: {self.status}; {self.measured} measured, {self.not_measured} not "
-                f"measured, {self.requests} requests")
+        total = self.measured + self.not_measured
+        text = (f"{self.source}: {self.status}; {self.measured} measured, {self.not_measured} "
+                f"{'of ' + str(total) + ' ' if self.not_measured else ''}not measured, "
+                f"{self.requests} requests")
         if self.budget_left is not None:
             text += f", budget left this month {self.budget_left}"
         return text + (f"; {self.message}" if self.message else "")
@@ -60,7 +64,13 @@ class CheckReport:
 
     @property
     def failed(self) -> bool:
-        return any(s.status == "failed" for s in self.sources)
+        """A source failed, or left some rankings not measured (exit 1)."""
+        return any(s.status in ("failed", "incomplete") for s in self.sources)
+
+    @property
+    def refused(self) -> list[SourceReport]:
+        """Sources whose credentials were refused (revoked, expired, wrong): exit 3."""
+        return [s for s in self.sources if s.status == "refused"]
 
     @property
     def unconfigured(self) -> list[SourceReport]:
@@ -117,6 +127,8 @@ def _check_sc(project: Project, chosen: list[Keyword], today: date, dry_run: boo
     start = end - timedelta(days=cfg.days - 1)
     try:
         service = service or sc.build_service(cfg)
+    except CredentialsRejected as exc:
+        return SourceReport("search_console", "refused", str(exc)), []
     except NotConfigured as exc:
         return SourceReport("search_console", "not configured", str(exc)), []
     if dry_run:
@@ -127,9 +139,10 @@ def _check_sc(project: Project, chosen: list[Keyword], today: date, dry_run: boo
     run_id = store.start_run("rankings:search_console")
     try:
         fetched = sc.fetch(service, cfg, start, end)
-    except NotConfigured as exc:
+    except NotConfigured as exc:  # the token was refused (revoked, expired)
         store.finish_run(run_id, "failed", error=str(exc))
-        return SourceReport("search_console", "not configured", str(exc)), []
+        status = "refused" if isinstance(exc, CredentialsRejected) else "not configured"
+        return SourceReport("search_console", status, str(exc)), []
     except ExternalError as exc:
         failures = sc.failed(chosen, start, end, str(exc))
         obs_mod.save_observations(store, failures, run_id)
@@ -165,10 +178,13 @@ def _check_serp(project: Project, chosen: list[Keyword], today: date, dry_run: b
     if dry_run:
         return SourceReport(cfg.provider, "dry run", f"{len(chosen)} keyword x town pairs",
                             planned_requests=out.planned_requests, budget_left=out.budget_left)
-    status = "failed" if out.error else "ok"
+    status = "refused" if out.refused else "failed" if out.error else \
+        "incomplete" if out.not_measured else "ok"
     assert run_id is not None
-    store.finish_run(run_id, status, {"measured": out.measured, "not_measured": out.not_measured,
-                                      "requests": out.requests}, out.error)
+    store.finish_run(run_id, "ok" if status == "ok" else "failed",
+                     {"measured": out.measured, "not_measured": out.not_measured,
+                      "requests": out.requests}, out.error or (
+                         f"{out.not_measured} not measured" if out.not_measured else ""))
     message = out.error or ", ".join(f"{n} {r}" for r, n in sorted(out.reasons.items()))
     return SourceReport(cfg.provider, status, message, out.measured, out.not_measured, out.requests,
                         out.planned_requests, out.budget_left, dict(out.reasons))

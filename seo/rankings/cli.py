@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..cli_options import root_option
-from ..errors import NotConfigured, UserError
+from ..errors import CredentialsRejected, NotConfigured, UserError
 from . import api
 
 
@@ -43,23 +43,31 @@ def check(root: Path, source: str | None, towns: tuple[str, ...], keywords: tupl
     project = Project.open(root)
 
     def progress(msg: str) -> None:
-        click.echo(msg, err=True)
+        if sys.stderr.isatty():  # for people watching; logs and cron mail get the result lines
+            click.echo(msg, err=True)
 
     report = api.check_rankings(project, source, list(towns) or None, list(keywords) or None,
                                 dry_run=dry_run, progress=progress)
     for src in report.sources:
-        if src.status != "not configured":
+        if src.status not in ("not configured", "refused"):
             click.echo(src.line())
             for reason, n in sorted(src.reasons.items()):
                 click.echo(f"  not measured x{n}: {reason}")
     for issue in report.issues:
         click.echo(f"  {issue.line()}")
+    if report.refused:  # configured, but the credentials were refused: exit 3, one line
+        raise CredentialsRejected("; ".join(f"{s.source}: {s.message}" for s in report.refused))
     missing = report.unconfigured
     if missing and (source is not None or len(missing) == len(report.sources)):
         raise NotConfigured("; ".join(f"{m.source}: {m.message}" for m in missing))
     for m in missing:
         click.echo(f"skipped {m.source}: not configured: {m.message}")
     if report.failed:
+        lost = sum(s.not_measured for s in report.sources if s.status in ("failed", "incomplete"))
+        total = sum(s.measured + s.not_measured for s in report.sources
+                    if s.status in ("failed", "incomplete"))
+        click.echo(f"error: {lost} of {total} rankings not measured" if lost else
+                   "error: the check failed", err=True)
         sys.exit(1)
 
 
