@@ -156,3 +156,24 @@ def test_export_csv_is_deterministic(project, server):
     lines = a.getvalue().splitlines()
     assert lines[0].startswith("day,source,kind,keyword,town")
     assert any(f"search_console,organic,{KNEE},alpha,all,yes,3," in line for line in lines)
+
+
+def test_show_gives_the_latest_measured_day_not_todays_gap(project, server):
+    """Search Console has no rows for its last 2-3 days: `show` gives the latest day it measured,
+    says which day that is, and notes the newer days that are not in yet."""
+    server.rows = daily_rows([(KNEE, TARGET, 3.0)], TODAY - timedelta(days=6),
+                             TODAY - timedelta(days=3))
+    check_rankings(Project.open(project), "search-console", today=TODAY)
+    (row,) = [r for r in show_rankings(Project.open(project), keywords=[KNEE], today=TODAY)
+              if r.keyword == KNEE]
+    assert row.measured and row.position == 3.0 and row.day == TODAY - timedelta(days=3)
+    assert row.unmeasured_since == TODAY and row.unmeasured_reason == NO_DATA
+    shown = run_seo("rankings", "show", "--keyword", "knee pain acupuncture alpha", "--days",
+                    "3650", "--root", str(project))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == (f"search_console: latest measured day {TODAY - timedelta(days=3)} "
+                        "(Search Console's data is 2-3 days behind)")
+    knee = next(line for line in lines if KNEE in line)
+    assert " 3 " in knee and "not measured" not in knee.split(KNEE)[1].split("2026-11-17")[0]
+    assert f"{TODAY} not measured: Search Console has no rows" in knee

@@ -206,13 +206,26 @@ class RankRow:
     since: date | None  # first day of the current stretch within the noise band (or not found)
     previous: float | None  # about a week before
     best: float | None
+    unmeasured_since: date | None = None  # the latest day checked without a measurement
+    unmeasured_reason: str = ""
+
+
+def latest_days(rows: list[RankRow]) -> dict[str, date]:
+    """Each source's latest measured day among the rows (Search Console's lags 2-3 days)."""
+    days: dict[str, date] = {}
+    for r in rows:
+        if r.measured and r.day is not None and r.day > days.get(r.source, date.min):
+            days[r.source] = r.day
+    return days
 
 
 def show_rankings(project: Project, towns: list[str] | None = None,
                   conditions: list[str] | None = None, keywords: list[str] | None = None,
                   source: str | None = None, days: int = 90,
                   today: date | None = None) -> list[RankRow]:
-    """The latest rank per keyword x town x source, with since when it has been there."""
+    """The latest *measured* rank per keyword x town x source (a later day without a measurement,
+    e.g. Search Console's last 2-3 days, is noted, not shown as the rank), since when it has been
+    there, about a week before, and the best."""
     today = today or date.today()
     chosen = keywords_for(project, towns, keywords, conditions)
     by_text: dict[str, list[Keyword]] = {}
@@ -234,15 +247,16 @@ def show_rankings(project: Project, towns: list[str] | None = None,
     out = []
     for (src, kind, text, town, device), obs in series.items():
         kw = next((k for k in by_text[text] if k.town == town), by_text[text][0])
-        last = obs[-1]
+        latest = next((o for o in reversed(obs) if o.measured), None)
+        last = latest or obs[-1]  # the latest measured day; Search Console's is 2-3 days old
+        newer = [o for o in obs if o.day > last.day]  # checked since, not measured (lag, failure)
         found = [o.position for o in obs if o.measured and o.position is not None]
         band = noise_band(found)
         since = None
-        latest = next((o for o in reversed(obs) if o.measured), None)
         if latest is not None:
             since = latest.day
             for o in reversed(obs):
-                if not o.measured:
+                if not o.measured or o.day > latest.day:
                     continue
                 same = (o.position is None and latest.position is None) or (
                     o.position is not None and latest.position is not None
@@ -255,7 +269,8 @@ def show_rankings(project: Project, towns: list[str] | None = None,
         out.append(RankRow(text, town or "(all)", kw.condition, src, kind, device, last.day,
                            last.position, last.measured, last.reason, last.url, since,
                            float(statistics.median(week_ago)) if week_ago else None,
-                           min(found) if found else None))
+                           min(found) if found else None,
+                           newer[-1].day if newer else None, newer[-1].reason if newer else ""))
     out.sort(key=lambda r: (r.town, r.keyword, r.source, r.kind, r.device))
     return out
 
