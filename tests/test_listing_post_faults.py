@@ -172,3 +172,22 @@ def test_two_processes_posting_at_once_keep_the_edit_limit(
             p.terminate()
             p.wait(10)
     assert len(gbp.all_posts()) == len(set(keys(gbp))) == 4
+
+
+def test_token_files_own_token_uri_is_used(mini: Path, gbp: GbpServer, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `gbp.endpoints.token_uri` in config: the token exchange goes where the token file says
+    (it used to go to Google's default whatever the file said)."""
+    import json
+    configure(mini, gbp)
+    site = mini / "config/site.yaml"
+    site.write_text(site.read_text().replace(f", token_uri: '{gbp.token_uri}'", ""))
+    token = tmp_path / "token.json"
+    write_token(token, gbp)
+    token.write_text(json.dumps({**json.loads(token.read_text()), "token_uri": gbp.token_uri}))
+    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
+    project = Project.open(mini)
+    assert project.site.config.integrations.gbp.endpoints.token_uri is None
+    gbp.add_location(NAME, live_location(project))
+    api.plan_listing(project, today=TODAY)
+    assert gbp.token_count == 1 and gbp.ops("get")
