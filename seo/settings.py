@@ -281,6 +281,7 @@ class AuditSettings(Strict):
     concurrency: int = Field(default=8, ge=1, le=64)  # live sites; local ones get 32
     autothrottle: bool = True  # live sites only
     timeout: float = Field(default=3600, gt=0)  # seconds for the whole crawl child process
+    request_timeout: float = Field(default=30, gt=0, le=600)  # seconds per request
     ignore_paths: list[str] = []  # URL path prefixes never crawled (e.g. an external booking app)
     title_max: int = Field(default=60, ge=10)
     description_max: int = Field(default=155, ge=20)

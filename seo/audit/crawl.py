@@ -37,6 +37,7 @@ class CrawlOptions:
     concurrency: int = 8
     autothrottle: bool = True
     timeout: float = 3600.0
+    request_timeout: float = 30.0  # seconds per request
 
 
 @dataclass
@@ -72,7 +73,7 @@ def scrapy_settings(opts: CrawlOptions, out: Path) -> dict:
         "HTTPERROR_ALLOW_ALL": True,
         "RETRY_TIMES": 1,
         "RETRY_HTTP_CODES": [502, 503, 504, 522, 524, 408, 429],
-        "DOWNLOAD_TIMEOUT": 30,
+        "DOWNLOAD_TIMEOUT": opts.request_timeout,
         "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": concurrency,
