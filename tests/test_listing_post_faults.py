@@ -120,14 +120,25 @@ def test_store_limiter_is_shared_by_two_clients(project: Project, clock: FakeClo
     a = StoreRateLimiter(project.store, 10, 60.0, clock.now, clock.sleep)
     b = StoreRateLimiter(project.store, 10, 60.0, clock.now, clock.sleep)
     for _ in range(6):
-        a.acquire(NAME)
+        a.done(a.acquire(NAME))
     for _ in range(4):
-        b.acquire(NAME)
-    assert a.try_acquire(NAME) > 59 and b.try_acquire(NAME) > 59
-    assert a.try_acquire("locations/other") == 0  # per profile
+        b.done(b.acquire(NAME))
+    assert a.try_acquire(NAME)[1] > 59 and b.try_acquire(NAME)[1] > 59
+    assert a.try_acquire("locations/other")[1] == 0  # per profile
     clock.t += 30
-    b.acquire(NAME)  # waits for the first edit to be a minute old
+    b.done(b.acquire(NAME))  # waits for the first edit to be a minute old
     assert clock.t >= 1060
+
+
+def test_a_slot_counts_from_when_its_request_ended(project: Project, clock: FakeClock) -> None:
+    """Google counts an edit when it arrives: a request still in flight holds its slot (up to
+    `in_flight` seconds), and once over it counts from the moment it ended."""
+    one = StoreRateLimiter(project.store, 1, 60.0, clock.now, clock.sleep, in_flight=60.0)
+    slot = one.acquire(NAME)
+    clock.t += 59.5  # a slow request (a token refresh first): not over yet
+    assert one.try_acquire(NAME)[1] > 60
+    one.done(slot)
+    assert 59 < one.try_acquire(NAME)[1] <= 60.1  # a minute from when it ended
 
 
 def test_403_rate_limit_is_retried_not_permission_denied(

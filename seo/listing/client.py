@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -49,32 +49,40 @@ class GoogleError(ExternalError):
 
 
 class Limiter(Protocol):
+    """`acquire` blocks until an edit may be sent and returns its slot; `done(slot)` when the
+    request is over (the slot then counts from that moment)."""
+
     waited: float
 
-    def acquire(self, key: str) -> None: ...
+    def acquire(self, key: str) -> Any: ...
+
+    def done(self, slot: Any) -> None: ...
 
 
 class RateLimiter:
     """Sliding window in memory: at most `limit` calls per `period` seconds per key (a profile)."""
 
     def __init__(self, limit: int = 10, period: float = 60.0, clock: Clock = time.time,
-                 sleep: Sleep = time.sleep) -> None:
+                 sleep: Sleep = time.sleep, in_flight: float = 60.0) -> None:
         self.limit, self.period, self.clock, self.sleep = limit, period, clock, sleep
-        self.sent: dict[str, deque[float]] = defaultdict(deque)
+        self.in_flight = in_flight
+        self.sent: dict[str, list[list[float]]] = defaultdict(list)
         self.waited = 0.0
 
-    def acquire(self, key: str) -> None:
-        window = self.sent[key]
+    def acquire(self, key: str) -> list[float]:
         while True:
             now = self.clock()
-            while window and window[0] <= now - self.period:
-                window.popleft()
+            window = self.sent[key] = [s for s in self.sent[key] if s[0] > now - self.period]
             if len(window) < self.limit:
-                window.append(now)
-                return
-            pause = window[0] + self.period - now
+                slot = [now + self.in_flight]  # until done(): the latest it can arrive
+                window.append(slot)
+                return slot
+            pause = sorted(s[0] for s in window)[-self.limit] + self.period - now
             self.waited += pause
             self.sleep(pause)
+
+    def done(self, slot: list[float]) -> None:
+        slot[0] = min(slot[0], self.clock())
 
 
 class CredentialsRefused(GoogleError, CredentialsRejected):
@@ -139,7 +147,8 @@ class GbpClient:
 
         self.settings = settings
         self.sleep = sleep
-        self.limiter: Limiter = limiter or RateLimiter(settings.edits_per_minute, 60.0, clock, sleep)
+        self.limiter: Limiter = limiter or RateLimiter(settings.edits_per_minute, 60.0, clock, sleep,
+                                                       in_flight=2 * settings.timeout)
         http = google_auth_httplib2.AuthorizedHttp(credentials,
                                                    http=httplib2.Http(timeout=settings.timeout))
         self.v1 = build("mybusinessbusinessinformation", "v1", http=http, static_discovery=True,
@@ -153,8 +162,7 @@ class GbpClient:
                   idempotent: bool = True) -> dict[str, Any]:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
-            if edit_key:
-                self.limiter.acquire(edit_key)
+            slot = self.limiter.acquire(edit_key) if edit_key else None
             self.calls += 1
             try:
                 result = send()
@@ -168,6 +176,9 @@ class GbpClient:
                     self.sleep(min(2.0 ** attempt, 30.0))
                     continue
                 raise
+            finally:
+                if slot is not None:
+                    self.limiter.done(slot)
             if not isinstance(result, dict):
                 raise ExternalError(f"{op} {target}: malformed answer from Google (not a JSON "
                                     "object)")
@@ -250,9 +261,12 @@ class GbpClient:
 
     def create_post(self, parent: str, body: dict[str, Any], profile: str) -> dict[str, Any]:
         """One attempt, never repeated here: a dropped answer raises Unanswered (look up first)."""
-        self.limiter.acquire(profile)
+        slot = self.limiter.acquire(profile)
         self.calls += 1
-        data = self._v4("localPosts.create", "POST", f"{parent}/localPosts", body=body)
+        try:
+            data = self._v4("localPosts.create", "POST", f"{parent}/localPosts", body=body)
+        finally:
+            self.limiter.done(slot)
         if not isinstance(data, dict) or not data.get("name"):
             raise ExternalError(f"localPosts.create {parent}: malformed answer from Google")
         return data
@@ -287,5 +301,6 @@ def connect(settings: GbpSettings | None, *, store: Store | None = None, credent
     limiter: Limiter | None = None
     if store is not None:
         from .limits import StoreRateLimiter
-        limiter = StoreRateLimiter(store, settings.edits_per_minute, 60.0, clock, sleep)
+        limiter = StoreRateLimiter(store, settings.edits_per_minute, 60.0, clock, sleep,
+                                   in_flight=2 * settings.timeout)  # a token refresh, the request
     return GbpClient(settings, credentials, clock=clock, sleep=sleep, limiter=limiter)
