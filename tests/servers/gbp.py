@@ -15,7 +15,8 @@ google-auth to talk to.
 `late` finishes the request after the client's timeout: the post is made, and listed, only then.
 
 Operations named in faults and in `server.log`: token, get, patch, google_updated, post.create,
-post.list, post.get. `clock` (any callable) stamps the log, so a test with a fake clock can check
+post.list, post.get; and those of tests/servers/gbp_profile.py (Performance, v4 reviews, Place
+Actions), mixed in. `clock` (any callable) stamps the log, so a test with a fake clock can check
 the rate of edits without waiting.
 """
 
@@ -32,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .gbp_profile import ProfileApis, profile_route
 
 REFRESH_TOKEN = "test-refresh-token"
 CLIENT_ID = "test-client.apps.googleusercontent.com"
@@ -52,6 +55,7 @@ class Fault:
     status: int = 0
     message: str = ""
     drop: bool = False  # perform the operation, then close the connection without answering
+    lose: bool = False  # close the connection without performing the operation
     garbage: bool = False  # answer 200 with a body that is not JSON
     zero_quota: bool = False
     late: float = 0.0  # seconds (real time) before the request is acted on and answered
@@ -103,7 +107,7 @@ def _set_path(obj: dict[str, Any], path: str, value: Any) -> None:
         obj[parts[-1]] = copy.deepcopy(value)
 
 
-class GbpServer:
+class GbpServer(ProfileApis):
     def __init__(self, clock: Callable[[], float] = monotonic, require_auth: bool = True,
                  list_page_size: int = 10) -> None:
         self.clock = clock
@@ -121,6 +125,7 @@ class GbpServer:
         self.token_count = 0
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
+        self._init_profile()
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> GbpServer:
@@ -164,9 +169,9 @@ class GbpServer:
 
     def fault(self, op: str, status: int = 0, *, message: str = "", drop: bool = False,
               garbage: bool = False, zero_quota: bool = False, late: float = 0.0,
-              rate_limit_403: bool = False, times: int | None = 1) -> None:
+              rate_limit_403: bool = False, times: int | None = 1, lose: bool = False) -> None:
         with self.lock:
-            self.faults.append(Fault(op, status, message, drop, garbage, zero_quota, late,
+            self.faults.append(Fault(op, status, message, drop, lose, garbage, zero_quota, late,
                                      rate_limit_403, times))
 
     def expire_tokens(self) -> None:
@@ -192,7 +197,9 @@ class GbpServer:
 
     # -- the APIs ------------------------------------------------------------------------------
     def handle(self, op: str, method: str, path: str, query: dict[str, str],
-               body: Any) -> tuple[int, Any]:
+               body: Any, multi: dict[str, list[str]] | None = None) -> tuple[int, Any]:
+        if op.startswith(("perf.", "kw.", "review.", "pal.")):
+            return self.handle_profile(op, path, query, multi or {}, body)
         if op == "token":
             return self._token(body)
         if op == "get":
@@ -341,6 +348,9 @@ class GbpServer:
 def route(method: str, path: str) -> str:
     if path == "token":
         return "token"
+    profile = profile_route(method, path)
+    if profile:
+        return profile
     if path.startswith("v1/locations/"):
         if path.endswith(":getGoogleUpdated"):
             return "google_updated"
@@ -363,7 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.gbp
         parts = urlsplit(self.path)
         path = parts.path.lstrip("/")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        multi = parse_qs(parts.query)
+        query = {k: v[-1] for k, v in multi.items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         op = route(self.command, path)
@@ -383,6 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._answer(401, error_body(401, "Request had invalid authentication "
                                                          "credentials. Expected OAuth 2 access "
                                                          "token."))
+        if fault and fault.lose:
+            self.close_connection = True  # the request never reached the API
+            return
         if fault and fault.status:
             answer = error_body(
                 fault.status, fault.message or _default_message(fault), fault.zero_quota,
@@ -394,7 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(fault.status, answer)
         if fault and fault.late:
             time.sleep(fault.late)  # the client has given up by now; the create still happens
-        status, answer = server.handle(op, self.command, path, query, body)
+        status, answer = server.handle(op, self.command, path, query, body, multi)
         if fault and fault.drop:
             self.close_connection = True  # the request was received and acted on; no answer
             return
@@ -415,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up waiting (a late fault)
             self.close_connection = True
 
-    do_GET = do_POST = do_PATCH = _serve
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
 def _default_message(fault: Fault) -> str:
