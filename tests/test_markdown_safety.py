@@ -113,3 +113,41 @@ def test_built_pages_carry_no_script_from_content(mini: Path) -> None:
         assert html.count("<script") == html.count('<script type="application/ld+json">')
     page = (mini / "build/site/alpha/knee-pain/index.html").read_text()
     assert "<code>&lt;b&gt;bold&lt;/b&gt;</code>" in page
+
+
+# -- the plain-prose shortcut gives exactly what the converter gives --------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from seo.markdown_safe import _converter, plain_paragraphs  # noqa: E402
+
+_PROSEISH = st.one_of(  # mostly prose (the shortcut takes it), and prose with markup in it
+    st.lists(st.sampled_from([*"ab Zé9 \n,.;:!?'\"()-/’“”", "\n\n", "  ", "word"]),
+             max_size=60).map("".join),
+    st.text(alphabet=st.sampled_from(list("ab Zé9 \n,.;:!?'\"()-/’“”*_[]<>&#|=1\t")), max_size=120))
+
+
+def _converted(text: str) -> str:
+    md = _converter()
+    return md.convert(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_PROSEISH)
+def test_plain_prose_shortcut_is_the_converter(text: str) -> None:
+    plain = plain_paragraphs(text)
+    if plain is not None:
+        assert plain == _converted(text)
+
+
+def test_plain_prose_shortcut_takes_real_notes() -> None:
+    notes = ["We see many patients from Parker's Stonegate and Idyllwilde neighborhoods.\n\n"
+             "Take E-470 to Parker Road (exit 5); parking is free, and the 483 bus stops nearby.",
+             "Highlands Ranch families often come on Saturday mornings.\nThe drive is 20 minutes."]
+    for note in notes:
+        assert plain_paragraphs(note) is not None
+        assert plain_paragraphs(note) == _converted(note)
+    for markup in ("A *bold* claim.", "- a list", "1. first", "See [us](https://x.example).",
+                   "Line  \nbreak", "    code", "Title\n=====", "> quote", "a & b"):
+        assert plain_paragraphs(markup) is None

@@ -13,6 +13,7 @@ Only standard-library imports here: this runs before the heavy ones.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -124,6 +125,21 @@ def forget(root: Path) -> None:
     (root / STAMP).unlink(missing_ok=True)
 
 
+def _locked(out: Path) -> bool:
+    """Whether a build or publish holds the output folder's lock (seo.pages.write)."""
+    try:
+        fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock
+    return False
+
+
 def unchanged(root: Path, digest: str) -> SimpleNamespace | None:
     """The last build's summary when nothing changed since it; else None."""
     try:
@@ -131,6 +147,8 @@ def unchanged(root: Path, digest: str) -> SimpleNamespace | None:
         if stamp.get("format") != FORMAT or stamp.get("inputs") != digest:
             return None
         out = Path(stamp["out"])
+        if os.path.lexists(out.with_name(f".{out.name}.staging")) or _locked(out):
+            return None  # a build is running, or one was killed: the whole way, which waits or cleans
         if not all(os.path.isfile(out / rel) for rel in stamp["files"]):
             return None
         if _store_pages(stamp["store"], stamp.get("schema")) != stamp["store_pages"]:
@@ -150,10 +168,12 @@ def build_root(root: Path | str, *, towns: list[str] | None = None,
     """`seo pages build` for a project folder: (the build's result, the output folder). A whole-site
     build first checks whether anything changed since the last one (see above); a build filtered
     to some towns or conditions always goes the whole way."""
+    from ..files import project_root  # standard library only: a bad --root is one line, as below
+
     whole = not towns and not conditions
     digest = ""
     if whole:
-        path = Path(root).resolve()
+        path = project_root(root)
         digest = input_digest(path)
         done = unchanged(path, digest)
         if done is not None:
