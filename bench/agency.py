@@ -74,7 +74,7 @@ def generate(out: Path, towns: int, conditions: int, seed: int = 7) -> Path:
         town_list.append({
             "name": f"{w.name()} {t}", "slug": slug, "state": "CO", "county": f"{w.name()} County",
             "geo": {"lat": round(39.0 + rng.random() * 2, 4), "lng": round(-106 + rng.random() * 2, 4)},
-            "served_by": "main", "neighbourhoods": [w.name() for _ in range(4)],
+            "served_by": "main", "neighborhoods": [w.name() for _ in range(4)],
             "roads": [f"{w.name()} Road" for _ in range(3)], "landmarks": [w.name() for _ in range(3)],
             "zip_codes": [f"8{rng.randint(1000, 9999)}"],
         })

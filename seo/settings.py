@@ -11,7 +11,15 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -46,6 +54,34 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def check_content_file(value: str) -> str:
+    """A path inside a content folder: relative, no '..', no backslashes."""
+    parts = value.split("/")
+    if not value or value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{value!r} must be a relative path inside the folder (no '..', no leading /)")
+    return value
+
+
+def check_image_file(value: str) -> str:
+    check_content_file(value)
+    if not value.lower().endswith(IMAGE_TYPES):
+        raise ValueError(f"{value!r} is not a JPEG, PNG or WebP file")
+    return value
+
+
+ContentFile = Annotated[str, AfterValidator(check_content_file)]
+
+
+class Image(Strict):
+    """A picture under content/images/, with the text a screen reader says for it."""
+
+    file: Annotated[str, AfterValidator(check_image_file)]  # relative to content/images/
+    alt: NonEmpty  # required: what the picture shows, for people who can't see it
 
 
 class Geo(Strict):
@@ -94,13 +130,35 @@ class Location(Strict):
     special_hours: list[SpecialDay] = []
     gbp_location: str = ""  # e.g. "locations/1234567890"
     place_id: str = ""
+    photos: list[Image] = []  # the first is the hero and the LocalBusiness `image`
+
+
+class Organization(Strict):
+    name: NonEmpty
+    url: Url | None = None
+
+
+class License(Strict):
+    """A professional license: shown on the practitioner's page, `hasCredential` in markup."""
+
+    name: NonEmpty = "Licensed Acupuncturist"
+    number: str = ""
+    region: str = ""  # e.g. "CO"
+    issuer: Organization | None = None  # e.g. Colorado Division of Professions and Occupations
 
 
 class Practitioner(Strict):
     id: Slug
     name: NonEmpty
-    credentials: str = ""
-    bio: str = ""
+    credentials: str = ""  # shown after the name: "L.Ac., Dipl. OM (NCCAOM)"
+    job_title: NonEmpty = "Licensed Acupuncturist"
+    bio: str = ""  # one or two sentences; the full biography goes in content/practitioners/<id>.md
+    photo: Image | None = None
+    license: License | None = None
+    certifications: list[License] = []  # board certifications, e.g. NCCAOM Diplomate
+    education: list[str] = []
+    member_of: list[Organization] = []  # professional associations (`memberOf`)
+    treats: list[Slug] = []  # condition slugs; empty: every condition
 
 
 class Categories(Strict):
@@ -117,6 +175,7 @@ class Business(Strict):
     email: str = ""
     description: str = ""
     categories: Categories
+    logo: Image | None = None
     practitioners: list[Practitioner] = []
     reviewer: str = ""  # practitioner id who medically reviews the content
     same_as: list[Url] = []
@@ -138,14 +197,53 @@ class PublishSettings(Strict):
     path: str = "build/public"
 
 
+COLOR = r"^#[0-9a-fA-F]{6}$"
+FONT_STACK = "^[A-Za-z0-9 ,'\"-]+$"  # family names, commas, quotes: nothing that could end a CSS rule
+
+
+class FontFace(Strict):
+    """A self-hosted web font file (content/fonts/), served from the site itself."""
+
+    family: Annotated[str, Field(pattern=r"^[A-Za-z0-9 -]+$")]
+    file: ContentFile  # relative to content/fonts/; .woff2
+    weight: Annotated[str, Field(pattern=r"^[1-9]00( [1-9]00)?$")] = "400"
+    style: Literal["normal", "italic"] = "normal"
+
+    @field_validator("file")
+    @classmethod
+    def _woff2(cls, value: str) -> str:
+        if not value.endswith(".woff2"):
+            raise ValueError(f"{value!r}: web fonts must be .woff2 files")
+        return value
+
+
+class Theme(Strict):
+    """The clinic's look: colors and fonts (system fonts unless `fonts` are given)."""
+
+    accent: Annotated[str, Field(pattern=COLOR)] = "#a8571a"  # buttons, highlights
+    background: Annotated[str, Field(pattern=COLOR)] = "#f4f1ea"  # the hero and card panels
+    font: Annotated[str, Field(pattern=FONT_STACK)] = (
+        'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif')
+    heading_font: Annotated[str, Field(pattern=FONT_STACK)] = ""  # default: `font`
+    fonts: list[FontFace] = Field(default=[], max_length=4)
+    og_image: Literal["card", "photo"] = "card"  # social preview: title card, or the clinic photo
+
+
 class SiteOptions(Strict):
-    language: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    locale: Literal["en-US", "en-GB"] = Field(default="en-US",
+                                              validation_alias=AliasChoices("locale", "language"))
+    spelling_allow: list[str] = []  # words the spelling lint accepts (names it can't tell)
+    theme: Theme = Theme()
     output: str = "build/site"
     store: str = "sqlite:///build/seo.sqlite3"
     nearby_towns: int = Field(default=3, ge=0, le=10)
     guard: GuardSettings = GuardSettings()
     publish: PublishSettings = PublishSettings()
-    theme_color: str = Field(default="#1f5f4a", pattern=r"^#[0-9a-fA-F]{6}$")
+    theme_color: str = Field(default="#1f5f4a", pattern=COLOR)  # the main brand color
+
+    @property
+    def language(self) -> str:
+        return self.locale
 
 
 class ExtraKeyword(Strict):
@@ -354,7 +452,8 @@ class TownConfig(Strict):
     county: NonEmpty
     geo: Geo
     served_by: Slug
-    neighbourhoods: list[str] = []
+    neighborhoods: list[str] = Field(default=[], validation_alias=AliasChoices(
+        "neighborhoods", "neighbourhoods"))
     roads: list[str] = []
     landmarks: list[str] = []
     zip_codes: list[str] = []

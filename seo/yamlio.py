@@ -24,6 +24,7 @@ class Located:
     file: str
     lines: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
+    raw: dict[str, str] = field(default_factory=dict)  # key path -> scalar as typed ("39.54800")
 
     def line_of(self, path: str) -> int | None:
         """Line of `path` or of its nearest ancestor that has one."""
@@ -47,6 +48,8 @@ def _join(prefix: str, key: object) -> str:
 
 def _walk(node: yaml.Node, loader: _Loader, path: str, out: Located) -> Any:
     out.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        out.raw[path] = node.value
     if node.tag == "!example":
         out.examples.append(path)
         if isinstance(node, yaml.ScalarNode):

@@ -26,12 +26,14 @@ from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
 from . import guard
+from .images import Images
+from .og import Cards
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .sitemap import robots_txt, sitemap_xml
 from .write import SiteWriter
 
-RENDER_VERSION = "1"  # bump when code changes what a page contains
+RENDER_VERSION = "2"  # bump when code changes what a page contains
 Progress = Callable[[str, int, int], None]
 
 
@@ -47,7 +49,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     changed_paths: list[str] = field(default_factory=list)
     indexable: int = 0
-    max_similarity: float = 0.0
+    max_similarity: float = 0.0  # of the pairs measured exactly (those near or over the limit)
+    measured_from: float = 0.0  # pairs estimated below this were not measured exactly
 
     def counts(self) -> dict[str, int]:
         return {"planned": self.planned, "rendered": self.rendered, "written": self.written,
@@ -68,8 +71,11 @@ class Fingerprints:
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
         root = site.root
+        pictures = sorted({img.file for img in _configured_images(site)})
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
                            (root / "config/site.yaml").read_text(encoding="utf-8"),
+                           *(hashlib.sha256(site.root.joinpath("content/images", f).read_bytes())
+                             .hexdigest() for f in pictures),
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
@@ -79,9 +85,13 @@ class Fingerprints:
         self.cond = {c.slug: _sha(c.source_text) for c in site.conditions}
         self.notes = {(t.slug, c): n.text for t in site.towns for c, n in t.condition_notes.items()}
         self.all_towns = _sha(*self.town.values()) if site.towns else ""
+        self.bios = {pid: note.text for pid, note in site.bios.items()}
+        self.all_conditions = _sha(*self.cond.values())
 
     def of(self, page: PagePlan) -> str:
         parts = [self.common, page.kind, page.url_path]
+        if page.practitioner:
+            parts += [self.bios.get(page.practitioner, ""), self.all_conditions]
         if page.kind == "areas":
             parts.append(self.all_towns)
         if page.town:
@@ -115,11 +125,13 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     full_plan = plan_site(site)
     check_paths(full_plan)
     selected = {p.key for p in plan_site(site, towns, conditions)}
-    renderer = Renderer(site)
-    fps = Fingerprints(site, renderer)
     rows = store.page_rows()
-    result = BuildResult(planned=len(selected), dry_run=dry_run)
+    result = BuildResult(planned=len(selected), dry_run=dry_run,
+                         measured_from=settings.similarity_threshold - guard.FLOOR_MARGIN)
     writer = SiteWriter(out_dir, dry_run=dry_run)
+    images = Images(site, writer)
+    renderer = Renderer(site, images, Cards(site, writer, images))
+    fps = Fingerprints(site, renderer)
     with _YoungGcOnly() as collector:
         try:
             return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
@@ -219,6 +231,7 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     new_rows = _page_rows(full_plan, new_hash, rows, verdicts, fingerprint, today)
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
+        writer.delete(path.lstrip("/") + "og.png")
     entries = []
     for page in full_plan:
         row = new_rows.get(page.key) or rows[page.key]
@@ -227,6 +240,9 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     writer.put("sitemap.xml", sitemap_xml(entries))
     writer.put("robots.txt", robots_txt(site.config.business.url))
     writer.put("favicon.svg", renderer.asset("favicon.svg.j2"))
+    for face in site.config.site.theme.fonts:
+        writer.put(f"fonts/{face.file}", (site.root / "content/fonts" / face.file).read_bytes())
+    renderer.images.prune()
     result.changed_paths = sorted(writer.changed)
     result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in writer.changed)
     result.written, result.deleted = writer.commit()
@@ -303,6 +319,7 @@ def _render_in_two_processes(todo: list[PagePlan], state: _RenderState) -> _Rend
     output is byte-identical to a one-process build."""
     global _FORKED
     state.writer.prepare()
+    state.renderer.cards.prepare()  # the cards' shared parts, drawn once before the fork
     _FORKED = state
     try:
         with mp.get_context("fork").Pool(1) as pool:
@@ -340,6 +357,14 @@ class _GuardBatch:
             for done in guard.analyse_many(self.items, self.settings.shingle_size, self.vocab):
                 self.into[done.key] = done
             self.items = []
+
+
+def _configured_images(site: Site) -> list:
+    biz = site.config.business
+    found = [biz.logo] if biz.logo else []
+    found += [p.photo for p in biz.practitioners if p.photo]
+    found += [photo for loc in site.config.locations for photo in loc.photos]
+    return found
 
 
 def _put(writer: SiteWriter, page: PagePlan, page_html: str, replace: bool = False) -> str:
