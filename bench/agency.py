@@ -52,6 +52,12 @@ def generate(out: Path, towns: int, conditions: int, seed: int = 7) -> Path:
     (out / "content/towns").mkdir(parents=True)
     site = yaml.safe_load((REPO / "tests/fixtures/mini/config/site.yaml").read_text())
     site["site"]["guard"]["min_local_facts"] = 6
+    # pictures as a real clinic has them: a logo, a clinic photo, a practitioner portrait
+    shutil.copytree(REPO / "content/images", out / "content/images")
+    site["business"]["logo"] = {"file": "logo.png", "alt": "Logo"}
+    site["business"]["practitioners"][0]["photo"] = {"file": "practitioners/lead-acupuncturist.jpg",
+                                                     "alt": "Pat Tester"}
+    site["locations"][0]["photos"] = [{"file": "parker-clinic.jpg", "alt": "The clinic"}]
     (out / "config/site.yaml").write_text(yaml.safe_dump(site, sort_keys=False))
     cond_slugs = [f"condition-{i:02d}" for i in range(conditions)]
     for i, slug in enumerate(cond_slugs):

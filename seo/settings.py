@@ -229,6 +229,16 @@ class Theme(Strict):
     og_image: Literal["card", "photo"] = "card"  # social preview: title card, or the clinic photo
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colors (1 to 21)."""
+    def luminance(color: str) -> float:
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 class SiteOptions(Strict):
     locale: Literal["en-US", "en-GB"] = Field(default="en-US",
                                               validation_alias=AliasChoices("locale", "language"))
@@ -244,6 +254,21 @@ class SiteOptions(Strict):
     @property
     def language(self) -> str:
         return self.locale
+
+    @model_validator(mode="after")
+    def _readable(self) -> SiteOptions:
+        """The brand color carries white text (header, buttons) and is the link and heading color
+        on white and on the panel: each pair needs WCAG AA contrast (4.5:1)."""
+        pairs = [("theme_color", self.theme_color, "#ffffff", "white text"),
+                 ("theme_color", self.theme_color, self.theme.background, "theme.background"),
+                 ("theme.background", self.theme.background, "#1b1b1b", "body text")]
+        for key, color, other, what in pairs:
+            ratio = contrast(color, other)
+            if ratio < 4.5:
+                raise ValueError(f"{key}: {color} against {what} ({other}) has contrast "
+                                 f"{ratio:.1f}:1; text needs at least 4.5:1 (pick a darker or "
+                                 "lighter shade)")
+        return self
 
 
 class ExtraKeyword(Strict):

@@ -38,10 +38,12 @@ def validate_model(model: type[M], located: Located, prefix: str = "") -> M:
             shown = repr(err["input"])
             if len(shown) < 60 and shown not in message:
                 message += f" (got {shown})"
-        # a model-level error may carry its own key path ("locations[1].id: ...")
-        if ": " in message and not path and message.split(": ", 1)[0].replace("[", ".").replace(
+        # a model-level error may carry its own key path ("locations[1].id: ..."), relative to the
+        # model that raised it
+        if ": " in message and message.split(": ", 1)[0].replace("[", ".").replace(
                 "]", "").replace(".", "").replace("_", "").isalnum():
-            path, message = message.split(": ", 1)
+            own, message = message.split(": ", 1)
+            path = f"{path}.{own}" if path else own
         full = f"{prefix}{path}" if path else prefix.rstrip(".") or None
         raise UserError(message, file=located.file, key=full,
                         line=located.line_of(path) if path else None) from None

@@ -90,6 +90,10 @@ CASES = [
     ("font-not-woff2", "config/site.yaml", "  output: build/site",
      "  output: build/site\n  theme: {fonts: [{family: Inter, file: inter.ttf}]}",
      r"site\.theme\.fonts\[0\]\.file: 'inter\.ttf': web fonts must be \.woff2 files"),
+    ("brand-color-unreadable", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  theme_color: '#f0d000'",
+     r"config/site\.yaml:\d+: site\.theme_color: #f0d000 against white text \(#ffffff\) has "
+     r"contrast 1\.\d:1; text needs at least 4\.5:1"),
     ("unknown-locale", "config/site.yaml", "  output: build/site",
      "  output: build/site\n  locale: fr-FR", r"site\.locale: Input should be 'en-US' or 'en-GB'"),
 ]

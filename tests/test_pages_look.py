@@ -144,6 +144,25 @@ def test_bundled_clinic_checks_clean() -> None:
     assert report.warnings == [] and report.spelling == [] and report.claims == []
 
 
+def test_self_hosted_fonts_only_when_configured(site: Path, tmp_path: Path) -> None:
+    assert "@font-face" not in page(site, "/") and "/fonts/" not in page(site, "/")
+    root = copy_clinic(tmp_path / "clinic")
+    (root / "content/fonts").mkdir()
+    (root / "content/fonts/brand.woff2").write_bytes(b"wOF2 test font bytes")
+    config = root / "config/site.yaml"
+    config.write_text(config.read_text().replace(
+        "    background: \"#f4f1ea\"\n",
+        "    background: \"#f4f1ea\"\n    heading_font: '\"Brand Serif\", Georgia, serif'\n"
+        "    fonts: [{family: Brand Serif, file: brand.woff2, weight: \"400 700\"}]\n"))
+    build(root)
+    html = page(root, "/")
+    assert '<link rel="preload" href="/fonts/brand.woff2" as="font" type="font/woff2" crossorigin>' in html
+    assert ('@font-face{font-family:"Brand Serif";src:url(/fonts/brand.woff2) format("woff2");'
+            'font-weight:400 700;font-style:normal;font-display:swap}') in html
+    assert 'h1,h2,h3,.brand{font-family:"Brand Serif", Georgia, serif}' in html
+    assert (root / "build/site/fonts/brand.woff2").read_bytes() == b"wOF2 test font bytes"
+
+
 # -- pictures -------------------------------------------------------------------------------------
 
 def test_hero_is_responsive_and_first(site: Path) -> None:

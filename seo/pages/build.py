@@ -26,7 +26,7 @@ from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
 from . import guard
-from .images import Images
+from .images import Images, configured_images
 from .og import Cards
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
@@ -71,7 +71,7 @@ class Fingerprints:
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
         root = site.root
-        pictures = sorted({img.file for img in _configured_images(site)})
+        pictures = sorted({img.file for img in configured_images(site)})
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
                            (root / "config/site.yaml").read_text(encoding="utf-8"),
                            *(hashlib.sha256(site.root.joinpath("content/images", f).read_bytes())
@@ -357,14 +357,6 @@ class _GuardBatch:
             for done in guard.analyse_many(self.items, self.settings.shingle_size, self.vocab):
                 self.into[done.key] = done
             self.items = []
-
-
-def _configured_images(site: Site) -> list:
-    biz = site.config.business
-    found = [biz.logo] if biz.logo else []
-    found += [p.photo for p in biz.practitioners if p.photo]
-    found += [photo for loc in site.config.locations for photo in loc.photos]
-    return found
 
 
 def _put(writer: SiteWriter, page: PagePlan, page_html: str, replace: bool = False) -> str:

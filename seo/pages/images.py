@@ -171,6 +171,15 @@ class Images:
                     self.writer.delete(rel)
 
 
+def configured_images(site: Site) -> list[Image]:
+    """Every picture config names: the logo, portraits, location photos."""
+    biz = site.config.business
+    found = [biz.logo] if biz.logo else []
+    found += [p.photo for p in biz.practitioners if p.photo]
+    found += [photo for loc in site.config.locations for photo in loc.photos]
+    return found
+
+
 def _rotated(image: PILImage.Image) -> bool:
     try:
         return image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientation: 90 degrees turned

@@ -165,15 +165,8 @@ class Renderer:
         ctx = self.context(page)
         ctx["robots"] = "index, follow" if indexable else "noindex, follow"
         ctx["canonical"] = canonical or ctx["url"]
-        if self.og_photo is not None:
-            photo = self.og_photo.fallback[-1]
-            ctx["og_image"] = {"url": self.url(photo.url), "width": photo.width,
-                               "height": photo.height, "alt": self.og_photo.alt}
-        else:
-            title = card_title(ctx["title"], self.site.config.business.name)
-            key = self.cards.ensure(page.og_file, title)
-            ctx["og_image"] = {"url": self.url("/" + page.og_file) + f"?v={key[:10]}",
-                               "width": 1200, "height": 630, "alt": title}
+        if self.og_photo is None:  # draw the page's card (once: unchanged cards are kept)
+            self.cards.ensure(page.og_file, card_title(ctx["title"], self.site.config.business.name))
         try:
             return self.env.get_template(page.template).render(ctx)
         except jinja2.UndefinedError as exc:
@@ -279,6 +272,14 @@ class Renderer:
         else:  # pragma: no cover - plan_site only makes the kinds above
             raise ValueError(page.kind)
         reviewer = self._reviewer(cond)
+        if self.og_photo is not None:
+            photo = self.og_photo.fallback[-1]
+            og_image = {"url": self.url(photo.url), "width": photo.width, "height": photo.height,
+                        "alt": self.og_photo.alt}
+        else:
+            card = card_title(title, biz.name)
+            og_image = {"url": self.url("/" + page.og_file) + f"?v={self.cards.key(card)[:10]}",
+                        "width": 1200, "height": 630, "alt": card}
         graph = schema.graph(site, url=url, title=title, description=desc,
                              crumbs=[(name, self.url(path)) for name, path in crumbs],
                              town=town, condition=cond, media=self._media(),
@@ -291,7 +292,8 @@ class Renderer:
         hero = self.photos[loc.id] if page.kind in ("home", "town", "town_condition") else None
         return {
             **self.common, "page": page, "url": url, "title": title, "description": desc,
-            "h1": h1, "crumbs": crumbs, "jsonld": graph, "town": town, "condition": cond,
+            "h1": h1, "crumbs": crumbs, "jsonld": graph, "og_image": og_image,
+            "town": town, "condition": cond,
             "location": loc, "hours": hours_rows(site, town), "nearby": nearby,
             "hours_summary": hours_summary(site, loc), "hero": hero,
             "clinic_photo": self.photos[loc.id],
