@@ -38,9 +38,9 @@ class Role:
 
 
 ROLES = {
-    "hero": Role("hero", 2.0, (480, 768, 1024, 1536)),
-    "portrait": Role("portrait", 1.0, (96, 192, 320, 640)),
-    "logo": Role("logo", None, (96, 192, 288)),
+    "hero": Role("hero", 2.0, (480, 800, 1280)),  # shown at most 40rem wide: 1280 covers 2x screens
+    "portrait": Role("portrait", 1.0, (112, 256, 512)),  # 56px avatars, 8rem cards, 16rem profiles
+    "logo": Role("logo", None, (48, 96, 144)),  # 44px high in the header, at 1x to 3x
     "og": Role("og", 1200 / 630, (1200,)),
 }
 
@@ -158,7 +158,8 @@ class Images:
                 raise UserError(f"cannot decode the image ({exc})", file=display) from None
         assert self.writer is not None
         for rel, variant in todo:
-            resized = upright.resize((variant.width, variant.height), PILImage.Resampling.LANCZOS)
+            resized = upright.resize((variant.width, variant.height), PILImage.Resampling.LANCZOS,
+                                     reducing_gap=3.0)
             self.writer.put(rel, encode(resized, variant.format))
 
     def prune(self) -> None:
