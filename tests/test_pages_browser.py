@@ -348,3 +348,31 @@ def test_page_has_no_axe_violations(built: Built, browser: Chrome, served: str, 
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} {v['url']}")
         lines += [f"    {n['target']}: {n['html'][:200]}\n      {n['why']}" for n in v["nodes"]]
     assert not result["violations"], f"{path} at {width} px: axe violations:\n" + "\n".join(lines)
+
+
+# -- the first screen on a phone (issue 13) -----------------------------------------------------
+
+FIRST_SCREEN_JS = """
+const h = window.innerHeight;
+function seen(sel) {
+  const el = document.querySelector(sel);
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.top < h;
+}
+return {height: h, clinic: seen('picture.hero img'), logo: seen('.brand img'),
+        practitioner: seen('.visit .people a'), directions: seen('.visit a[href^="https://www.google.com/maps/dir/"]'),
+        hours: seen('.visit .hours-line'), call: seen('.visit a[href^="tel:+"]'), h1: seen('h1')};
+"""
+
+
+@pytest.mark.parametrize("name", ["home", "town", "town_condition"])
+def test_first_screen_on_a_phone_shows_clinic_people_and_the_way(
+        built: Built, browser: Chrome, served: str, name: str) -> None:
+    """On a 390 x 844 phone, without scrolling: the clinic (its photo and logo), who you will see,
+    the hours, a call link and directions, and the page's heading."""
+    open_page(browser, served + built.pages[name], 390)
+    seen = browser.execute(FIRST_SCREEN_JS)
+    assert seen["height"] == WIDTHS[390]
+    missing = [key for key, value in seen.items() if key != "height" and value is not True]
+    assert not missing, f"{built.pages[name]}: not in the first screen on a phone: {missing}"
