@@ -166,6 +166,7 @@ def test_self_hosted_fonts_only_when_configured(site: Path, tmp_path: Path) -> N
 # -- pictures -------------------------------------------------------------------------------------
 
 def test_hero_is_responsive_and_first(site: Path) -> None:
+    assert_pictures_exist(site)
     html = page(site, "/")
     hero = re.search(r'<picture class="hero">(.*?)</picture>', html, re.S).group(1)
     webp = re.search(r'<source type="image/webp" srcset="([^"]+)" sizes="([^"]+)">', hero)
@@ -209,6 +210,18 @@ def test_images_encode_only_when_the_source_changes(tmp_path: Path, monkeypatch)
     assert sum("parker-clinic" in n for n in live) == len(old)  # the old variants were deleted
     again = build(root, DAY2)
     assert (again.written, again.deleted) == (0, 0)
+    monkeypatch.setattr(images, "VERSION", "next")  # a new encoding: new names, pages follow
+    upgraded = build(root, DAY2)
+    assert upgraded.rendered == len(plan_site(api.Project.open(root).site))
+    assert_pictures_exist(root)
+
+
+def assert_pictures_exist(root: Path) -> None:
+    """Every picture any page refers to is in the built site (no 404 after a change)."""
+    out = root / "build/site"
+    for file in out.rglob("index.html"):
+        for url in re.findall(r'(/images/[^ ",]+)', file.read_text()):
+            assert (out / url.lstrip("/")).is_file(), f"{file}: {url} missing"
 
 
 def test_huge_image_is_refused(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
 from . import guard
-from .images import Images, configured_images
+from .images import Images
 from .og import Cards
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
@@ -71,11 +71,11 @@ class Fingerprints:
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
         root = site.root
-        pictures = sorted({img.file for img in configured_images(site)})
+        # every picture variant's name (a hash of its source and how it is encoded) and what
+        # every social card shares: a new picture or a new card design re-renders the pages
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
                            (root / "config/site.yaml").read_text(encoding="utf-8"),
-                           *(hashlib.sha256(site.root.joinpath("content/images", f).read_bytes())
-                             .hexdigest() for f in pictures),
+                           *sorted(renderer.images.names), renderer.cards.shared_key,
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]

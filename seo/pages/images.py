@@ -23,7 +23,7 @@ from ..settings import Image
 from ..site import Site
 from .write import SiteWriter
 
-VERSION = "1"  # bump when the encoding below changes
+VERSION = "2"  # bump when the encoding below changes (variant names, and so pages, change too)
 MAX_PIXELS = 50_000_000  # a larger source is refused (decompression bombs, accidental RAW exports)
 FOLDER = "images"
 
@@ -170,15 +170,6 @@ class Images:
                 rel = f"{FOLDER}/{path.name}"
                 if path.is_file() and rel not in self.names:
                     self.writer.delete(rel)
-
-
-def configured_images(site: Site) -> list[Image]:
-    """Every picture config names: the logo, portraits, location photos."""
-    biz = site.config.business
-    found = [biz.logo] if biz.logo else []
-    found += [p.photo for p in biz.practitioners if p.photo]
-    found += [photo for loc in site.config.locations for photo in loc.photos]
-    return found
 
 
 def _rotated(image: PILImage.Image) -> bool:
