@@ -90,7 +90,7 @@ def echo_build(result, out: Path) -> None:
 @pages.command("placeholders")
 @root_option
 def pages_placeholders(root: Path) -> None:
-    """Draw labelled placeholder pictures for images config names but that don't exist yet."""
+    """Draw labeled placeholder pictures for images config names but that don't exist yet."""
     from .pages.placeholders import write_placeholders
     written = write_placeholders(root)
     for item in written:

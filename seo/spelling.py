@@ -18,7 +18,7 @@ _ISE = ("recogn", "organ", "real", "special", "apolog", "minim", "maxim", "prior
         "author", "final", "familiar", "memor", "symbol", "hospital", "energ", "revital",
         "neutral", "central", "equal", "harmon", "synchron", "character", "human", "modern",
         "jeopard", "agon", "sympath", "fertil", "hypnot", "tranquil", "capital", "vapor",
-        "natural", "rational", "item")
+        "natural", "rational", "item", "cannibal")
 _YSE = ("analy", "paraly", "cataly", "dialy")
 # whole-word pairs: British -> US
 _PAIRS = {

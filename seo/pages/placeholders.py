@@ -1,7 +1,7 @@
 """Placeholder pictures for a clinic that has not sent its own yet (`seo pages placeholders`).
 
 A logo drawn from the business name and colors, an illustration of a clinic front, and a
-silhouette per practitioner, each plainly labelled "Example" so nobody mistakes it for a photo.
+silhouette per practitioner, each plainly labeled "Example" so nobody mistakes it for a photo.
 Written only where config names an image file that does not exist; never over an existing file.
 Mark the config entries `!example` so that `seo check` lists them and `seo publish` refuses until
 real pictures replace them. Deterministic: the same config draws the same bytes.
@@ -69,7 +69,7 @@ def _label(draw: ImageDraw.ImageDraw, width: int, height: int, text: str, size: 
 
 def clinic_front(name: str, color: str, accent: str, width: int = 1600,
                  height: int = 1067) -> PILImage.Image:
-    """An illustration of a clinic front under the Front Range, labelled as an example."""
+    """An illustration of a clinic front under the Front Range, labeled as an example."""
     brand, warm = _rgb(color), _rgb(accent)
     image = PILImage.new("RGB", (width, height), (206, 226, 240))
     draw = ImageDraw.Draw(image)
