@@ -162,5 +162,15 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .insights.cli import insights  # noqa: E402
+
+main.add_command(insights)
+
+
+from .reviews.cli import reviews  # noqa: E402
+
+main.add_command(reviews)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
