@@ -10,7 +10,10 @@ of the whole tree (the build's forked render child included; PSS, shared pages c
 summed as an upper bound). Everything lives on tmpfs (/dev/shm). Side by side, alternating, the
 fastest of `--repeats` runs of each kept (this machine's 2 cores are shared with other work, and
 timings move by 20-50% from one minute to the next; the load average is printed):
-  full       `seo pages build` from an empty output folder and store
+  full       `seo pages build` from an empty output folder and store (pictures and one social
+             card per page included)
+  no-cards   the same, with the social cards not drawn (a whole `seo` process with the card
+             drawing stubbed out): full / no-cards is what the cards cost on a first build
   floor      bench/floor.py: the same project loaded, the same pages rendered through the same
              Jinja2 templates and written; nothing else (no guard, store, sitemap, atomic swap;
              one process)
@@ -79,6 +82,17 @@ def run_build(root: Path) -> Measure:
     return _check(measure([*seo_command(), "pages", "build", "--root", str(root)]), "seo pages build")
 
 
+NO_CARDS = ("import sys; from seo.pages.og import Cards; "
+            "Cards.ensure = lambda self, rel, title: self.key(title); "
+            "from seo.cli import main; main(args=sys.argv[1:], prog_name='seo')")
+
+
+def run_no_cards(root: Path) -> Measure:
+    shutil.rmtree(root / "build", ignore_errors=True)
+    return _check(measure([sys.executable, "-c", NO_CARDS, "pages", "build", "--root", str(root)]),
+                  "seo pages build without cards")
+
+
 def run_floor(root: Path) -> Measure:
     out = root.parent / (root.name + "-floor")
     return _check(measure([sys.executable, str(REPO / "bench/floor.py"), str(root), str(out)]),
@@ -111,11 +125,12 @@ def bench(label: str, root: Path, repeats: int, hugo: bool) -> None:
     hugo_site = root.parent / (root.name + "-hugo")
     hugo_pages = hugo_generate(root, hugo_site) if hugo and shutil.which("hugo") else 0
     print(f"\n== {label} (load average before: {load()}) ==", flush=True)
-    runs: dict[str, list[Measure]] = {"floor": [], "full": [], "hugo": []}
+    runs: dict[str, list[Measure]] = {"floor": [], "full": [], "hugo": [], "no-cards": []}
     for _ in range(repeats):
         runs["floor"].append(run_floor(root))
         if hugo_pages:
             runs["hugo"].append(run_hugo(hugo_site))
+        runs["no-cards"].append(run_no_cards(root))
         runs["full"].append(run_full(root))
     no_change = [run_build(root) for _ in range(repeats)]
     one_change = []
@@ -126,7 +141,7 @@ def bench(label: str, root: Path, repeats: int, hugo: bool) -> None:
         one_change.append(run_build(root))
     full, floor, nc, oc = best(runs["full"]), best(runs["floor"]), best(no_change), best(one_change)
     pages = json.loads(floor.stdout.strip().splitlines()[-1])["pages"]
-    print(f"{pages} pages; fastest of {repeats}, alternating floor, hugo, full; "
+    print(f"{pages} pages; fastest of {repeats}, alternating floor, hugo, no-cards, full; "
           f"load average after: {load()}")
     phases = json.loads(floor.stdout.strip().splitlines()[-1])
     print(row("floor", floor, pages, f"  [import {phases['import']} s, load {phases['load']} s, "
@@ -134,11 +149,14 @@ def bench(label: str, root: Path, repeats: int, hugo: bool) -> None:
     if hugo_pages:
         print(row("hugo", best(runs["hugo"]), hugo_pages, f"  [{hugo_pages} pages]"))
     print(row("full", full, pages, f"  wrote {written(full)} files"))
+    print(row("no-cards", best(runs["no-cards"]), pages))
     print(row("no-change", nc, pages, f"  wrote {written(nc)} files"))
     print(row("one-change", oc, pages, f"  wrote {written(oc)} files"))
     print(f"full / floor      = {full.wall / floor.wall:5.2f}x   (target <= 2x)")
     if hugo_pages:
         print(f"full / hugo       = {full.wall / best(runs['hugo']).wall:5.2f}x   (target <= 1x)")
+    print(f"full / no-cards   = {full.wall / best(runs['no-cards']).wall:5.2f}x   (drawing "
+          f"{pages} social cards)")
     print(f"no-change / full  = {nc.wall / full.wall:6.1%}   (target <= 10%)")
     print(f"one-change / full = {oc.wall / full.wall:6.1%}")
     print(f"peak memory, full build: {full.pss_mib:.0f} MiB PSS (target <= 300 MiB; RSS summed over "
