@@ -56,10 +56,10 @@ def test_each_client_runs_in_its_own_store_one_line_each(tmp_path: Path) -> None
     assert proc.returncode == 1, proc.stderr  # one client failed
     lines = proc.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["acme", "smith", "jones"]
-    assert lines[0].startswith("acme: ok in ") and "rendered 10" in lines[0]
+    assert lines[0].startswith("acme: ok in ") and "rendered 11" in lines[0]
     assert lines[2] == "jones: error: config/site.yaml:24: bogus: unknown key (check the spelling)"
     for root, name in zip(roots, ("acme", "smith"), strict=True):
-        assert _paths_and_texts(root) == (10, {name})
+        assert _paths_and_texts(root) == (11, {name})
         [row] = run_rows(Project.open(root).store.engine, "build_pages")
         assert row["trigger"] == "fleet" and row["status"] == "ok"
         assert (root / "build/logs/fleet-build_pages.log").is_file()
@@ -102,11 +102,11 @@ def test_clients_in_schemas_of_one_postgresql_database(tmp_path: Path, pg_url: s
     smith = _client(tmp_path, "smith", url=pg_url, schema="client_smith")
     proc = run_seo("fleet", "run", "build_pages", "--roots", str(acme), str(smith), timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _paths_and_texts(acme) == (10, {"acme"}) and _paths_and_texts(smith) == (10, {"smith"})
+    assert _paths_and_texts(acme) == (11, {"acme"}) and _paths_and_texts(smith) == (11, {"smith"})
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         for schema in ("client_acme", "client_smith"):
-            assert conn.execute(sa.text(f"SELECT count(*) FROM {schema}.pages")).scalar() == 10
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {schema}.pages")).scalar() == 11
             assert conn.execute(sa.text(f"SELECT count(*) FROM {schema}.runs")).scalar() == 1
         public = conn.execute(sa.text("SELECT count(*) FROM information_schema.tables "
                                       "WHERE table_schema = 'public'")).scalar()

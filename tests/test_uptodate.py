@@ -26,16 +26,16 @@ def _quick(root: Path, **kwargs) -> bool:
 @pytest.mark.stores
 def test_nothing_changed_stops_early_with_the_same_summary(mini: Path) -> None:
     first, _ = build_root(mini)
-    assert first.rendered == 10 and (mini / uptodate.STAMP).is_file()
+    assert first.rendered == first.planned and (mini / uptodate.STAMP).is_file()
     again, _ = build_root(mini)
     assert not isinstance(again, api.BuildResult)  # answered from the stamp
     assert (again.planned, again.rendered, again.written, again.indexable, again.flagged) == (
-        10, 0, 0, first.indexable, first.flagged)
+        first.planned, 0, 0, first.indexable, first.flagged)
     dry, _ = build_root(mini, dry_run=True)
     assert dry.dry_run is True and dry.written == 0
     cli = run_seo("pages", "build", "--root", str(mini))
     assert cli.returncode == 0, cli.stderr
-    assert cli.stdout.startswith("10 pages planned, 0 rendered, wrote 0 files, 0 deleted -> ")
+    assert cli.stdout.startswith(f"{first.planned} pages planned, 0 rendered, wrote 0 files, 0 deleted")
 
 
 @pytest.mark.parametrize("change", ["note", "new-note", "template", "config", "page-file", "store",
