@@ -75,10 +75,20 @@ def generate(out: Path, towns: int, conditions: int, seed: int = 7) -> Path:
         (out / f"content/conditions/{slug}.md").write_text(
             "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n" + body + "\n")
     town_list = []
+    # counties as a real service area has them: a few dozen, of uneven size, over two states
+    # (drawn from their own generator, so the towns' text is the same as before counties)
+    crng = random.Random(seed + 1)
+    cw = Words(crng)
+    counties = [(f"{cw.name()} County", "CO" if i % 3 else "WY")
+                for i in range(max(1, towns // 20))]
     for t in range(towns):
         slug = f"town-{t:04d}"
+        name = f"{w.name()} {t}"
+        w.name()  # the county name drawn before there were counties
+        county, state = counties[min(int(crng.paretovariate(1.2)) - 1, len(counties) - 1)
+                                 if crng.random() < 0.3 else crng.randrange(len(counties))]
         town_list.append({
-            "name": f"{w.name()} {t}", "slug": slug, "state": "CO", "county": f"{w.name()} County",
+            "name": name, "slug": slug, "state": state, "county": county,
             "geo": {"lat": round(39.0 + rng.random() * 2, 4), "lng": round(-106 + rng.random() * 2, 4)},
             "served_by": "main", "neighborhoods": [w.name() for _ in range(4)],
             "roads": [f"{w.name()} Road" for _ in range(3)], "landmarks": [w.name() for _ in range(3)],

@@ -166,7 +166,10 @@ def bench(label: str, root: Path, repeats: int, hugo: bool) -> None:
         (*runs.items(), ("no-change", no_change), ("one-change", one_change)) if v))
 
 
-KINDS = (("home", re.compile(r"^index\.html$")), ("areas", re.compile(r"^areas-we-serve/")),
+KINDS = (("home", re.compile(r"^index\.html$")),
+         ("areas", re.compile(r"^areas-we-serve/index\.html$")),
+         ("area pages", re.compile(r"^areas-we-serve/.+/index\.html$")),
+         ("practitioner", re.compile(r"^practitioners/")),
          ("condition", re.compile(r"^conditions/")), ("town", re.compile(r"^[^/]+/index\.html$")),
          ("town_condition", re.compile(r"^[^/]+/[^/]+/index\.html$")))
 

@@ -78,15 +78,15 @@ class Fingerprints:
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
                            site.config_text,
                            *sorted(renderer.images.names), renderer.cards.shared_key,
-                           json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
-                                        t.config.geo.lng, t.location.id] for t in site.towns]),
+                           json.dumps([[t.slug, t.name, t.config.state, t.config.county,
+                                        t.config.geo.lat, t.config.geo.lng, t.location.id]
+                                       for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
                                        for c in site.conditions]))
         self.town = {t.slug: _sha(t.config.model_dump_json(), t.note.text if t.note else "")
                      for t in site.towns}
         self.cond = {c.slug: _sha(c.source_text) for c in site.conditions}
         self.notes = {(t.slug, c): n.text for t in site.towns for c, n in t.condition_notes.items()}
-        self.all_towns = _sha(*self.town.values()) if site.towns else ""
         self.bios = {pid: note.text for pid, note in site.bios.items()}
         self.all_conditions = _sha(*self.cond.values())
 
@@ -94,8 +94,6 @@ class Fingerprints:
         parts = [self.common, page.kind, page.url_path]
         if page.practitioner:
             parts += [self.bios.get(page.practitioner, ""), self.all_conditions]
-        if page.kind == "areas":
-            parts.append(self.all_towns)
         if page.town:
             parts.append(self.town[page.town])
         if page.condition:

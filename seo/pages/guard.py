@@ -318,9 +318,11 @@ def judge(pages: list[GuardPage], threshold: float, min_facts: int) -> dict[str,
                     twin = pages[b].key
                     if sim > v.similarity or (sim == v.similarity and v.twin and twin < v.twin):
                         v.similarity, v.twin = round(sim, 4), twin
+    kinds = {p.key: p.kind for p in pages}
     for p in pages:
         v = verdicts[p.key]
-        if v.similarity > threshold:
+        if v.similarity > threshold and not (p.kind == "areas" and kinds.get(v.twin or "") == "areas"):
+            # (area pages are lists of towns of one shape: alike by design, like a directory)
             reason = f"{v.similarity:.1%} similar to {v.twin} (limit {threshold:.0%})"
             # hubs are where noindexed pages point their canonical: report them, keep them
             (v.warnings if p.kind in HUB_KINDS else v.reasons).append(reason)

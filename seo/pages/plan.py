@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..site import Site
+from .areas import split_areas
 
 KINDS = ("home", "areas", "town", "condition", "town_condition", "practitioner")
 
@@ -16,6 +17,7 @@ class PagePlan:
     town: str | None = None
     condition: str | None = None
     practitioner: str | None = None
+    area: str | None = None  # an area page's slug (seo.pages.areas)
 
     @property
     def file(self) -> str:
@@ -44,6 +46,10 @@ def areas_path() -> str:
     return "/areas-we-serve/"
 
 
+def area_path(slug: str) -> str:
+    return f"/areas-we-serve/{slug}/"
+
+
 def town_path(town: str) -> str:
     return f"/{town}/"
 
@@ -64,8 +70,8 @@ def plan_site(site: Site, towns: list[str] | None = None,
               conditions: list[str] | None = None) -> list[PagePlan]:
     """Every page of the site, in a stable order; optionally only those touching some towns/conditions.
 
-    With a filter, hubs of the selected towns/conditions are included; the home and areas pages only
-    when no filter is given.
+    With a filter, hubs of the selected towns/conditions are included; the home and areas pages
+    (the index and its area pages) only when no filter is given.
     """
     want_t = set(towns) if towns else None
     want_c = set(conditions) if conditions else None
@@ -76,6 +82,7 @@ def plan_site(site: Site, towns: list[str] | None = None,
     pages: list[PagePlan] = []
     if want_t is None and want_c is None:
         pages += [PagePlan("home", home_path()), PagePlan("areas", areas_path())]
+        pages += [PagePlan("areas", area_path(a.slug), area=a.slug) for a in split_areas(site)]
         pages += [PagePlan("practitioner", practitioner_path(p.id), practitioner=p.id)
                   for p in site.config.business.practitioners]
     for cond in site.conditions:

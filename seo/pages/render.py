@@ -20,6 +20,7 @@ from ..settings import DAY_NAMES, DAYS, Location
 from ..site import Site, Town
 from . import plan as paths
 from . import schema
+from .areas import Area, area_of, home_towns, split_areas
 from .fragments import OnceExtension
 from .images import Images
 from .og import Cards, card_title
@@ -170,6 +171,9 @@ class Renderer:
                   for loc in site.config.locations}
         self.photos = photos
         self.og_photo = self.cards.photo() if theme.og_image == "photo" else None
+        self.areas = split_areas(site)  # [] when every town fits the areas page
+        self.area_pages = {a.slug: a for a in self.areas}
+        self.town_area = area_of(self.areas)
         self.common = {
             "business": biz, "lang": locale.tag, "og_locale": locale.og_locale,
             "theme_color": site.config.site.theme_color, "theme": theme,
@@ -241,6 +245,17 @@ class Renderer:
                          f"{_and(others)}.",
                          f"Acupuncture for {treats} in {where}, for patients from {len(others)} "
                          "towns nearby. Book online or call."], DESCRIPTION_MAX, self.cut)
+        elif page.kind == "areas" and page.area:
+            area = self.area_pages[page.area]
+            crumbs += [("Areas we serve", paths.areas_path()), (area.region, page.url_path)]
+            part = f", part {area.part}" if area.parts > 1 else ""
+            title = fit([f"Acupuncture in {area.region}{part} | {biz.name}",
+                         f"Acupuncture in {area.region}{part}"], TITLE_MAX)
+            h1 = f"Areas we serve in {area.region}{part}"
+            desc = fit([f"Distances, drive times and directions to {biz.name} from "
+                        f"{_and([t.name for t in area.towns])}.",
+                        f"Distances, drive times and directions to {biz.name} in {where} from "
+                        f"{len(area.towns)} towns in {area.name}."], DESCRIPTION_MAX, self.cut)
         elif page.kind == "areas":
             crumbs.append(("Areas we serve", page.url_path))
             title = fit([f"Areas We Serve | {biz.name}", "Areas We Serve"], TITLE_MAX)
@@ -267,7 +282,7 @@ class Renderer:
                         first_sentence(cond.meta.summary), cond.meta.summary], DESCRIPTION_MAX,
                        self.cut)
         elif page.kind == "town" and town:
-            crumbs += [("Areas we serve", paths.areas_path()), (town.name, page.url_path)]
+            crumbs += [*self._area_crumbs(town), (town.name, page.url_path)]
             st = town.config.state
             title = fit([f"Acupuncture in {town.name}, {st} | {biz.name}",
                          f"Acupuncture in {town.name}, {st}"], TITLE_MAX)
@@ -284,8 +299,8 @@ class Renderer:
                             f"Acupuncture for {treats} for patients from {town.name}, {st}: "
                             f"{town.drive_minutes} minutes' drive."], DESCRIPTION_MAX, self.cut)
         elif page.kind == "town_condition" and town and cond:
-            crumbs += [("Areas we serve", paths.areas_path()),
-                       (town.name, paths.town_path(town.slug)), (cond.name, page.url_path)]
+            crumbs += [*self._area_crumbs(town), (town.name, paths.town_path(town.slug)),
+                       (cond.name, page.url_path)]
             st = town.config.state
             title = fit([f"{town.name} {cond.name} Acupuncture | {biz.name}",
                          f"{cond.name} Acupuncture in {town.name}, {st}",
@@ -329,6 +344,9 @@ class Renderer:
             "hours_summary": hours_summary(site, loc), "hero": hero,
             "clinic_photo": self.photos[loc.id],
             "footer_towns": footer_towns,
+            "home_towns": home_towns(site) if page.kind == "home" else [],
+            "area": self.area_pages[page.area] if page.area else None,
+            "areas": self._areas_by_state() if page.kind == "areas" and not page.area else [],
             "related": related,
             "town_note": town.note if town else None,
             "town_excerpt": (excerpt(town.note.html) if town and town.note
@@ -341,6 +359,21 @@ class Renderer:
             "reviewed_on": (site.locale.date(cond.meta.reviewed.date)
                             if cond and cond.meta.reviewed else None),
         }
+
+    def _area_crumbs(self, town: Town) -> list[tuple[str, str]]:
+        """Areas we serve, then the town's area page when the areas are split."""
+        crumbs = [("Areas we serve", paths.areas_path())]
+        area = self.town_area.get(town.slug)
+        if area:
+            crumbs.append((area.region, paths.area_path(area.slug)))
+        return crumbs
+
+    def _areas_by_state(self) -> list[tuple[str, list[Area]]]:
+        """The area pages grouped under their state, for the index."""
+        groups: dict[str, list[Area]] = {}
+        for area in self.areas:
+            groups.setdefault(area.state, []).append(area)
+        return list(groups.items())
 
     def _reviewer(self, cond: Any) -> dict[str, Any] | None:
         if not cond or not cond.meta.reviewed:
