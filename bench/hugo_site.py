@@ -99,7 +99,7 @@ def generate(project: Path, out: Path) -> int:
         folder = out / "content" / slug
         folder.mkdir()
         miles = round(_miles(clinic, town["geo"]) * 1.3, 1)
-        facts = [town["county"], f"{miles} miles", *town["neighbourhoods"], *town["roads"],
+        facts = [town["county"], f"{miles} miles", *town["neighborhoods"], *town["roads"],
                  *town["landmarks"], *town["zip_codes"]]
         near = sorted(by_slug, key=lambda s: _miles(town["geo"], by_slug[s]["geo"]))[1:4]
         nearby = [{"slug": s, "name": by_slug[s]["name"]} for s in near]
