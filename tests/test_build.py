@@ -28,7 +28,7 @@ def build(root: Path, today: date = DAY1, **kw):
 @pytest.mark.stores
 def test_rebuild_with_nothing_changed_writes_nothing(mini: Path) -> None:
     first = build(mini)
-    assert first.written == 25 and first.rendered >= 11  # 11 pages, 11 social cards, 3 files
+    assert first.written == 21 and first.rendered >= 11  # 11 pages, 7 social cards, 3 files
     stamp = {p: p.stat().st_mtime_ns for p in (mini / "build/site").rglob("*") if p.is_file()}
     again = build(mini, DAY2)
     assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
@@ -71,9 +71,9 @@ def test_template_change_rebuilds_every_page(mini: Path) -> None:
 
 def test_dry_run_writes_nothing(mini: Path) -> None:
     result = build(mini, dry_run=True)
-    assert result.written == 25 and not (mini / "build").joinpath("site").exists()
+    assert result.written == 21 and not (mini / "build").joinpath("site").exists()
     proc = run_seo("pages", "build", "--dry-run", "--root", str(mini))
-    assert proc.returncode == 0 and "would write 25 files" in proc.stdout
+    assert proc.returncode == 0 and "would write 21 files" in proc.stdout
 
 
 def test_filters_render_only_selected_pages(mini: Path) -> None:
@@ -133,7 +133,7 @@ def test_removed_town_pages_are_deleted(mini: Path) -> None:
     shutil.rmtree(mini / "content/towns/beta-springs")
     (mini / "content/towns/beta-springs.md").unlink()
     result = build(mini, DAY2)
-    assert result.deleted == 6  # three pages and their social cards
+    assert result.deleted == 4  # three pages and the town page's social card
     assert not (mini / "build/site/beta-springs").exists()
     assert "beta-springs" not in (mini / "build/site/sitemap.xml").read_text()
 
@@ -243,7 +243,7 @@ def test_claims_lint_blocks_publish(mini: Path) -> None:
 def test_publish_copies_atomically(mini: Path) -> None:
     build(mini)
     result = api.publish(api.Project.open(mini))
-    assert result.copied == 25
+    assert result.copied == 21
     assert (mini / "build/public/alpha/knee-pain/index.html").exists()
     assert api.publish(api.Project.open(mini)).copied == 0
 

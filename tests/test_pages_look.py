@@ -236,25 +236,35 @@ def test_huge_image_is_refused(tmp_path: Path) -> None:
 # -- social cards ---------------------------------------------------------------------------------
 
 def test_every_page_has_its_own_social_card(site: Path) -> None:
+    """Every page but a town x condition page has a card of its own; those show their town's."""
     project = api.Project.open(site)
     plan = plan_site(project.site)
-    keys = set()
+    keys, urls = set(), {}
     for p in plan:
         html = page(site, p.url_path)
         url = re.search(r'<meta property="og:image" content="([^"]+)">', html).group(1)
-        assert url.startswith(f"{project.site.config.business.url}{p.og_file}?v=")
+        urls[p.key] = url
         assert '<meta property="og:image:width" content="1200">' in html
+        if p.kind == "town_condition":
+            assert not (site / "build/site" / p.og_file).exists()
+            continue
+        assert url.startswith(f"{project.site.config.business.url}{p.og_file}?v=")
         with Image.open(site / "build/site" / p.og_file) as card:
             assert card.size == (1200, 630) and card.format == "PNG"
             keys.add(card.text[og.KEY_CHUNK])
-    assert len(keys) == len(plan)  # one card per page, each with its own title
+            assert url.endswith(f"?v={card.text[og.KEY_CHUNK][:10]}")
+    own = [p for p in plan if p.kind != "town_condition"]
+    assert len(keys) == len(own)  # one card per page, each with its own title
+    for p in plan:
+        if p.kind == "town_condition":
+            assert urls[p.key] == urls[f"/{p.town}/"]
 
 
 def test_cards_are_deterministic_and_drawn_once(tmp_path: Path) -> None:
     a, b = copy_clinic(tmp_path / "a"), copy_clinic(tmp_path / "b")
     build(a)
     build(b)
-    card = "parker/sciatica/og.png"
+    card = "conditions/sciatica/og.png"
     assert (a / "build/site" / card).read_bytes() == (b / "build/site" / card).read_bytes()
     again = build(a, DAY2)
     assert (again.rendered, again.written) == (0, 0)
@@ -262,8 +272,16 @@ def test_cards_are_deterministic_and_drawn_once(tmp_path: Path) -> None:
     cond.write_text(cond.read_text().replace("name: Sciatica", "name: Sciatic Nerve Pain"))
     changed = build(a, DAY2).changed_paths
     cards = sorted(p for p in changed if p.endswith("og.png"))
-    assert "parker/sciatica/og.png" in cards and "parker/og.png" not in cards
-    assert all("sciatica" in p for p in cards)
+    assert cards == ["conditions/sciatica/og.png"]  # town x condition pages show their town's
+
+
+def test_a_card_left_by_an_older_build_is_deleted(tmp_path: Path) -> None:
+    root = copy_clinic(tmp_path / "a")
+    build(root)
+    stale = root / "build/site/parker/sciatica/og.png"
+    shutil.copyfile(root / "build/site/parker/og.png", stale)  # as builds before one card per town
+    result = build(root, DAY2)
+    assert "parker/sciatica/og.png" in result.deleted_paths and not stale.exists()
 
 
 # -- practitioners --------------------------------------------------------------------------------

@@ -241,6 +241,9 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
         writer.delete(path.lstrip("/") + "og.png")
+    for page in full_plan:  # a town x condition page shows its town's card (render.card_of)
+        if page.kind == "town_condition":
+            writer.delete(page.og_file)  # one its page had before (only if it exists)
     entries = []
     for page in full_plan:
         row = new_rows.get(page.key) or rows[page.key]

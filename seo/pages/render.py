@@ -200,7 +200,8 @@ class Renderer:
         ctx = self.context(page)
         ctx["robots"] = "index, follow" if indexable else "noindex, follow"
         ctx["canonical"] = canonical or ctx["url"]
-        if self.og_photo is None:  # draw the page's card (once: unchanged cards are kept)
+        if self.og_photo is None and page.kind != "town_condition":
+            # draw the page's card (once: unchanged cards are kept); see `card_of`
             self.cards.ensure(page.og_file, card_title(ctx["title"], self.site.config.business.name))
         try:
             return self.env.get_template(page.template).render(ctx)
@@ -284,8 +285,7 @@ class Renderer:
         elif page.kind == "town" and town:
             crumbs += [*self._area_crumbs(town), (town.name, page.url_path)]
             st = town.config.state
-            title = fit([f"Acupuncture in {town.name}, {st} | {biz.name}",
-                         f"Acupuncture in {town.name}, {st}"], TITLE_MAX)
+            title = town_title(town, biz.name)
             h1 = f"Acupuncture for {town.name}, {st}"
             if town.is_home:
                 desc = fit([f"Acupuncture for {treats} in {town.name}, {st}: our clinic is here in "
@@ -323,8 +323,8 @@ class Renderer:
             og_image = {"url": self.url(photo.url), "width": photo.width, "height": photo.height,
                         "alt": self.og_photo.alt}
         else:
-            card = card_title(title, biz.name)
-            og_image = {"url": self.url("/" + page.og_file) + f"?v={self.cards.key(card)[:10]}",
+            card, og_file = card_of(page, title, town, biz.name)
+            og_image = {"url": self.url("/" + og_file) + f"?v={self.cards.key(card)[:10]}",
                         "width": 1200, "height": 630, "alt": card}
         graph = schema.graph(site, url=url, title=title, description=desc,
                              crumbs=[(name, self.url(path)) for name, path in crumbs],
@@ -391,6 +391,22 @@ class Renderer:
             portraits={p.id: self.url(self.people[p.id]["photo"].src)
                        for p in biz.practitioners if self.people[p.id]["photo"]},
             people={p.id: self.url(paths.practitioner_path(p.id)) for p in biz.practitioners})
+
+
+def town_title(town: Town, business: str) -> str:
+    name = f"{town.name}, {town.config.state}"
+    return fit([f"Acupuncture in {name} | {business}", f"Acupuncture in {name}"], TITLE_MAX)
+
+
+def card_of(page: PagePlan, title: str, town: Town | None, business: str) -> tuple[str, str]:
+    """(what the page's social card shows, where it is). A town x condition page shows its town's
+    card ("Acupuncture in Parker, CO"): one card per town instead of one per town and condition
+    keeps an agency's first build near a static site generator's time (the cards were two thirds
+    of it), and the card still names the page's place. Every other page has a card of its own."""
+    if page.kind == "town_condition" and town is not None:
+        hub = PagePlan("town", paths.town_path(town.slug), town=town.slug)
+        return card_title(town_title(town, business), business), hub.og_file
+    return card_title(title, business), page.og_file
 
 
 def _href(path: str) -> str:
