@@ -155,8 +155,9 @@ def bench(label: str, root: Path, repeats: int, hugo: bool) -> None:
     print(f"full / floor      = {full.wall / floor.wall:5.2f}x   (target <= 2x)")
     if hugo_pages:
         print(f"full / hugo       = {full.wall / best(runs['hugo']).wall:5.2f}x   (target <= 1x)")
+    cards = sum(1 for _ in (root / "build/site").rglob("og.png"))
     print(f"full / no-cards   = {full.wall / best(runs['no-cards']).wall:5.2f}x   (drawing "
-          f"{pages} social cards)")
+          f"{cards} social cards: one per page, a town's shared by its town x condition pages)")
     print(f"no-change / full  = {nc.wall / full.wall:6.1%}   (target <= 10%)")
     print(f"one-change / full = {oc.wall / full.wall:6.1%}")
     print(f"peak memory, full build: {full.pss_mib:.0f} MiB PSS (target <= 300 MiB; RSS summed over "
