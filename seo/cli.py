@@ -137,5 +137,10 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .alerts.cli import alerts  # noqa: E402
+
+main.add_command(alerts)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -81,3 +81,13 @@ def weekly_report(project: Project, week: str | None = None) -> JobResult:
     counts = {"sent": len(earlier.sent) + len(delivery.sent), "waiting": len(delivery.waiting),
               "failures": len(earlier.failures) + len(delivery.failures)}
     return JobResult(counts, lines, error="; ".join(earlier.failures + delivery.failures))
+
+
+def watch(project: Project) -> JobResult:
+    """Alerts between reports: a run with a message failed for good or of unknown fate fails
+    (someone should look); a condition that could not be checked is a line, not a failure
+    (it becomes its own incident when it lasts: check_failed)."""
+    from ..alerts.api import watch as run_watch
+
+    result = run_watch(project)
+    return JobResult(result.counts(), result.lines(), error=result.error)
