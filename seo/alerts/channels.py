@@ -46,6 +46,7 @@ class Outcome:
     state: str  # sent, retry, failed, unknown
     detail: str = ""
     retry_after: float | None = None
+    soon: bool = True  # a retry in this run could help (not for missing configuration)
 
 
 class Sender(Protocol):
@@ -111,7 +112,7 @@ class WebhookSender:
             url = self.url()
             body, headers = self.request(msg)
         except LookupError as exc:
-            return Outcome("retry", str(exc.args[0]))
+            return Outcome("retry", str(exc.args[0]), soon=False)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         timeout = self.channel.timeout
@@ -258,7 +259,7 @@ def _definite(exc: BaseException) -> Outcome:
     """A failure before the message was complete: retry later, or failed when retrying can't help."""
     from ..report.mail import Permanent, _classify  # the report's reading of SMTP errors
     if isinstance(exc, Permanent):
-        return Outcome("retry", str(exc))  # e.g. the password variable: fixable, so kept
+        return Outcome("retry", str(exc), soon=False)  # e.g. the password variable: fixable, kept
     err = _classify(exc)
     state = "failed" if isinstance(err, Permanent) and not isinstance(exc, ssl.SSLError) else "retry"
     return Outcome(state, f"not sent: {clean(err, 200)}")

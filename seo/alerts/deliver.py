@@ -162,7 +162,7 @@ def send_one(store: Store, row: sa.Row, sender: Sender, settings: AlertSettings,
             outcome = sender.send(msg)
         except Exception as exc:  # a bug after the row was marked: we cannot say it wasn't sent
             outcome = Outcome("unknown", clean(f"{type(exc).__name__}: {exc}", 200))
-        again = outcome.state == "retry" and attempt < settings.retries and \
+        again = outcome.state == "retry" and outcome.soon and attempt < settings.retries and \
             (outcome.retry_after or 0.0) <= MAX_WAIT
         state = {"sent": "sent", "failed": "failed", "unknown": "unknown"}.get(outcome.state, "pending")
         if state == "pending" and row.kind == "test" and not again:

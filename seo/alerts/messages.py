@@ -147,19 +147,26 @@ class Message:
         return "".join(parts)
 
     def slack(self) -> dict[str, Any]:
-        blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": clean(self.headline(), 150)}}]
+        """Block Kit: the header without angle brackets, the body as rich_text text elements
+        (literal: no mrkdwn, no mentions, no links); the notification `text` escaped."""
+        def literal(lines: list[str], italic: bool = False) -> dict[str, Any]:
+            element: dict[str, Any] = {"type": "text", "text": "\n".join(lines)[:2900] or "-"}
+            if italic:
+                element["style"] = {"italic": True}
+            return {"type": "rich_text", "elements": [{"type": "rich_text_section",
+                                                        "elements": [element]}]}
+
+        header = clean(self.headline(), 150).replace("<", "‹").replace(">", "›")
+        blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text",
+                                                                    "text": header}}]
         for item in self.items:
-            lines = self.item_lines(item)
+            lines = [x.strip() for x in self.item_lines(item)]
             if self.kind == "digest":
                 lines = [f"{VERB[item.kind]} {self.when(item.at)}: {item.title}", *lines]
-            blocks.append({"type": "section", "text": {
-                "type": "plain_text", "text": "\n".join(x.strip() for x in lines)[:2900] or "-"}})
+            blocks.append(literal(lines))
         if self.more:
-            blocks.append({"type": "context", "elements": [
-                {"type": "plain_text", "text": f"... and {self.more} more (seo alerts list)"}]})
-        footer = clean(f"{self.site} · seo watch · {self.when(self.created_at)}")
-        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": footer}]})
+            blocks.append(literal([f"... and {self.more} more (seo alerts list)"], italic=True))
+        blocks.append(literal([f"{self.site} · seo watch · {self.when(self.created_at)}"], italic=True))
         return {"text": slack_escape(self.headline()), "blocks": blocks}
 
     def teams(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""A local HTTP receiver for alert webhooks (Slack, Teams, generic JSON): it checks the generic
-body's HMAC-SHA256 signature as a real receiver would, records what arrived, and can misbehave on
-purpose, one request at a time:
+"""A local HTTP receiver for alert webhooks (Slack, Teams, generic JSON): on `signed_url` it checks
+the generic body's HMAC-SHA256 signature as a real receiver would (401 when it is wrong), records
+what arrived, and can misbehave on purpose, one request at a time:
 
     hook = WebhookReceiver(secret="...").start()
     hook.plan = ["drop", 503, "slow", 200]   # then `hook.default` (200) for every later request
@@ -31,7 +31,7 @@ class Arrived:
     path: str
     headers: dict[str, str]
     body: bytes
-    signature_ok: bool | None  # None: no secret to check against
+    signature_ok: bool | None  # None: not a signed path
 
     @property
     def json(self) -> Any:
@@ -74,8 +74,15 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
+        """Slack- or Teams-style: the URL itself is the secret; nothing else is checked."""
         assert self._httpd
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/hook/T000/B000"
+
+    @property
+    def signed_url(self) -> str:
+        """The generic receiver: every request must carry a valid signature (else 401)."""
+        assert self._httpd
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/signed/alerts"
 
     def verify(self, headers: dict[str, str], body: bytes) -> bool | None:
         if self.secret is None:
@@ -105,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        ok = hook.verify(headers, body)
+        ok = hook.verify(headers, body) if self.path.startswith("/signed/") else None
         with hook.lock:
             action = hook.plan.pop(0) if hook.plan else hook.default
             if ok is not False:
