@@ -104,3 +104,20 @@ def test_a_watch_run_with_a_message_refused_for_good_fails(mini, hook):
     assert "watch: failed: chat: failed: HTTP 404" in ran.stderr
     assert "opened job_failed:sync_listing: Job sync_listing failed 2 times in a row" in ran.stdout
     assert "new_review: not available: reviews not configured" in ran.stdout
+
+
+def test_the_readme_example_is_a_valid_alerts_section():
+    import re
+
+    import yaml
+    from conftest import REPO
+
+    from seo.settings import ALERT_CONDITIONS, AlertSettings
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Alerts between reports"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    settings = AlertSettings.model_validate(yaml.safe_load(block.group(1))["integrations"]["alerts"])
+    assert {ch.type for ch in settings.channels.values()} == {"email", "slack", "webhook"}
+    table = section[:section.index("```yaml")]
+    assert [c for c in ALERT_CONDITIONS if f"| `{c}` |" not in table] == []  # every condition documented
