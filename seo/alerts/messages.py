@@ -75,19 +75,28 @@ class Message:
     def subject(self, prefix: str) -> str:
         return clean(f"{prefix} {self.headline()}".strip(), 180)
 
-    def item_lines(self, item: Item) -> list[str]:
-        out = [f"  {line}" for line in item.detail]
+    def facts(self, item: Item) -> str:
+        """How long it has been open, and its key (not for a test)."""
         if item.kind == "test":
-            return out
+            return ""
         facts = []
         if item.kind == "resolved" and item.opened_at is not None:
             facts.append(f"open {_duration(item.at - item.opened_at)}")
         elif item.opened_at is not None:
             facts.append(f"open since {self.when(item.opened_at)}")
-        facts.append(f"key {item.key}")
-        out.append("  " + "; ".join(facts))
+        return "; ".join([*facts, f"key {item.key}"])
+
+    def ack_hint(self, item: Item) -> str:
         if item.kind in ("opened", "reminder") and not item.acked_by:
-            out.append(f"  stop the reminders: seo alerts ack {item.key}")
+            return f"seo alerts ack {item.key}"
+        return ""
+
+    def item_lines(self, item: Item) -> list[str]:
+        out = [f"  {line}" for line in item.detail]
+        if self.facts(item):
+            out.append(f"  {self.facts(item)}")
+        if self.ack_hint(item):
+            out.append(f"  stop the reminders: {self.ack_hint(item)}")
         return out
 
     def text(self) -> str:
@@ -123,27 +132,45 @@ class Message:
         return msg
 
     def html(self) -> str:
+        """Inline styles only (mail clients drop style sheets), no images, no links."""
         e = html.escape
         parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8">'
                  '<meta name="viewport" content="width=device-width, initial-scale=1">'
                  f"<title>{e(self.headline())}</title></head>"
                  '<body style="font-family:Arial,Helvetica,sans-serif;color:#1a1a1a;margin:0;'
-                 'padding:16px;max-width:640px">',
-                 f'<h1 style="font-size:20px;margin:0 0 12px">{e(self.headline())}</h1>']
+                 'padding:16px;line-height:1.4"><div style="max-width:640px">']
+        if self.kind == "digest":
+            parts.append(f'<h1 style="font-size:20px;margin:0 0 12px">{e(self.headline())}</h1>')
         for item in self.items:
-            color = "#2e7d32" if item.kind == "resolved" else "#b00020" \
+            color = "#2e7d32" if item.kind in ("resolved", "test") else "#b00020" \
                 if item.severity == "critical" else "#8a5a00"
-            if self.kind == "digest":
-                parts.append(f'<h2 style="font-size:16px;margin:16px 0 4px;color:{color}">'
-                             f"{e(VERB[item.kind])} {e(self.when(item.at))}: {e(item.title)}</h2>")
-            parts.append('<ul style="margin:4px 0 8px;padding-left:20px">')
-            parts += [f'<li style="margin:2px 0;overflow-wrap:anywhere">{e(line.strip())}</li>'
-                      for line in self.item_lines(item)]
-            parts.append("</ul>")
+            label = VERB[item.kind].upper() + (f" · {item.severity}" if item.kind in ("opened", "reminder")
+                                               else "")
+            when = f" · {self.when(item.at)}" if self.kind == "digest" else ""
+            title = item.title if item.kind != "test" else self.headline()
+            parts.append(f'<div style="border-left:4px solid {color};padding:2px 0 2px 12px;'
+                         'margin:0 0 16px">'
+                         f'<p style="margin:0;font-size:12px;font-weight:bold;letter-spacing:.04em;'
+                         f'color:{color}">{e(label)}{e(when)}</p>'
+                         f'<h2 style="font-size:18px;margin:4px 0 8px;overflow-wrap:anywhere">'
+                         f"{e(title)}</h2>")
+            if item.detail:
+                parts.append('<ul style="margin:0 0 8px;padding-left:20px">')
+                parts += [f'<li style="margin:2px 0;overflow-wrap:anywhere">{e(line)}</li>'
+                          for line in item.detail]
+                parts.append("</ul>")
+            if self.facts(item):
+                parts.append(f'<p style="margin:0;color:#555;font-size:13px;overflow-wrap:anywhere">'
+                             f"{e(self.facts(item))}</p>")
+            if self.ack_hint(item):
+                parts.append('<p style="margin:4px 0 0;color:#555;font-size:13px">Stop the reminders: '
+                             '<code style="background:#f2f2f2;padding:1px 4px;overflow-wrap:anywhere">'
+                             f"{e(self.ack_hint(item))}</code></p>")
+            parts.append("</div>")
         if self.more:
             parts.append(f"<p>... and {self.more} more (<code>seo alerts list</code>)</p>")
-        parts.append(f'<p style="color:#555;font-size:12px">{e(self.site)} · seo watch · '
-                     f"{e(self.when(self.created_at))}</p></body></html>")
+        parts.append(f'<p style="color:#555;font-size:12px;margin:16px 0 0">{e(self.site)} · seo watch · '
+                     f"{e(self.when(self.created_at))}</p></div></body></html>")
         return "".join(parts)
 
     def slack(self) -> dict[str, Any]:
