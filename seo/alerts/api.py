@@ -153,7 +153,8 @@ def attention(project: Project, days: int = 7, now: datetime | None = None) -> A
     since = utc_naive(now or datetime.now(UTC)) - timedelta(days=days)
     with project.store.engine.connect() as conn:
         rows = conn.execute(sa.select(d.channel, d.state, d.error, d.last_attempt, d.created_at)
-                            .where(d.state.in_(("unknown", "failed")), d.created_at >= since)
+                            .where(d.state.in_(("unknown", "failed")), d.created_at >= since,
+                                   d.kind != "test")  # a test's outcome was shown when it ran
                             .order_by(d.id)).all()
         held = conn.execute(sa.select(sa.func.count()).where(d.state == "held")).scalar_one()
         waiting = conn.execute(sa.select(sa.func.count()).where(d.state == "pending")).scalar_one()

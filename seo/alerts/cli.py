@@ -72,9 +72,11 @@ def alerts_test(channel: str, root: Path) -> None:
     if state == "sent":
         click.echo(f"sent a test message to {channel} ({detail})")
         return
-    words = {"retry": "not sent", "failed": "refused",
-             "unknown": "sent, but the answer was lost: check the channel (not sent again)"}[state]
-    click.echo(f"error: {channel}: {words}: {detail}", err=True)
+    if state == "unknown":
+        detail = f"{detail}: the answer was lost; look in the channel (it is not sent again)"
+    elif not detail.startswith("not sent"):
+        detail = f"{'not sent' if state == 'retry' else 'refused'}: {detail}"
+    click.echo(f"error: {channel}: {detail}", err=True)
     sys.exit(1)
 
 
