@@ -471,6 +471,7 @@ class AlertSettings(Strict):
     retries: int = Field(default=2, ge=0, le=5)  # in one run, only when nothing can have arrived
     backoff: float = Field(default=2.0, ge=0, le=60)  # seconds, doubled on each retry
     give_up_hours: float = Field(default=24, gt=0, le=24 * 7)  # undelivered this long: failed
+    batch_over: int = Field(default=3, ge=1, le=100)  # more messages at once: one message listing them
 
 
 class Integrations(Strict):

@@ -213,6 +213,22 @@ def test_quiet_hours_hold_messages_for_one_digest_after(mini, hook, monkeypatch)
     assert len(hook.received) == before  # nothing more
 
 
+def test_many_at_once_go_out_as_one_message(mini, hook):
+    project = write_alerts(mini, {"chat": SLACK, "ops": {"type": "webhook", "url": hook.signed_url}},
+                           batch_over=3)
+    clock = FrozenClock()
+    _, report = step(project, clock, found("ranking_drop", *(f"kw{i}" for i in range(5))))
+    assert report.count("sent") == 2 and len(hook.received) == 2
+    by = {("blocks" in a.json): a.json for a in hook.received}
+    assert by[True]["text"] == "5 alert updates"
+    assert by[False]["type"] == "batch" and [i["key"] for i in by[False]["items"]] == [
+        f"ranking_drop:kw{i}" for i in range(5)]
+    clock.advance(minutes=30)  # three at once: each on its own
+    step(project, clock, found("ranking_drop", *(f"kw{i}" for i in range(5))),
+         found("job_failed", "a", "b", "c"))
+    assert len(hook.received) == 2 + 2 * 3
+
+
 def test_a_channel_no_longer_configured_drops_what_waited_for_it(mini, hook):
     project = write_alerts(mini, {"chat": SLACK}, retries=0)
     clock = FrozenClock()

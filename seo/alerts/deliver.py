@@ -5,6 +5,7 @@
                                              --> failed (refused for good)
                                              --> unknown (sent, answer lost: never sent again)
     pending --(quiet hours)--> held --(quiet hours over)--> digested into one digest row
+    pending (more than batch_over for one channel at once) --> digested into one batch row
 
 A row found in `sending` belongs to a run that died mid-send: it may have been delivered, so it
 becomes `unknown` too. The trade-off is deliberate: a message whose fate is unknown is reported
@@ -118,27 +119,36 @@ def deliver(store: Store, settings: AlertSettings, senders: dict[str, Sender], n
             if held:
                 report.held[name] = held
             continue
-        _digest(store, name, now, report)
+        _digest(store, name, now, report, settings.batch_over)
         with store.engine.connect() as conn:
             todo = conn.execute(sa.select(alert_deliveries).where(
-                D.channel == name, D.state == "pending", D.kind.in_(("event", "digest")))
+                D.channel == name, D.state == "pending", D.kind.in_(("event", "digest", "batch")))
                 .order_by(sa.case((D.kind == "digest", 0), else_=1), D.id)).all()
         for row in todo:
             report.results.append(send_one(store, row, senders[name], settings, now, tz, site, sleep))
     return report
 
 
-def _digest(store: Store, channel: str, now: datetime, report: DeliveryReport) -> None:
+def _digest(store: Store, channel: str, now: datetime, report: DeliveryReport, batch_over: int) -> None:
+    """What quiet hours held goes out as one digest; so do more than `batch_over` messages waiting
+    for one channel at once (a bad deploy or a Google update: one message, not thirty)."""
     with store.begin() as conn:
         held = conn.execute(sa.select(D.id).where(D.channel == channel, D.state == "held")).scalars().all()
+        kind, members = "digest", list(held)
         if not held:
-            return
+            waiting = conn.execute(sa.select(D.id).where(
+                D.channel == channel, D.state == "pending", D.kind == "event")).scalars().all()
+            if len(waiting) <= batch_over:
+                return
+            kind, members = "batch", list(waiting)
         digest_id = conn.execute(alert_deliveries.insert().values(
-            key=uuid.uuid4().hex, channel=channel, kind="digest", event_id=None, digest_id=None,
+            key=uuid.uuid4().hex, channel=channel, kind=kind, event_id=None, digest_id=None,
             state="pending", created_at=now, attempts=0, error="")).inserted_primary_key[0]
-        conn.execute(alert_deliveries.update().where(D.id.in_(held), D.state == "held").values(
-            state="digested", digest_id=digest_id))
+        conn.execute(alert_deliveries.update().where(D.id.in_(members), D.state.in_(("held", "pending")))
+                     .values(state="digested", digest_id=digest_id))
     report.digests += 1
+    if kind == "digest":  # anything else waiting may now fit under the batch limit, or not
+        _digest(store, channel, now, report, batch_over)
 
 
 def send_one(store: Store, row: sa.Row, sender: Sender, settings: AlertSettings, now: datetime,

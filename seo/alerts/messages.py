@@ -64,9 +64,10 @@ class Message:
         return aware(moment).astimezone(self.tz).strftime("%a %d %b %H:%M %Z")
 
     def headline(self) -> str:
-        if self.kind == "digest":
+        if self.kind in ("digest", "batch"):
             n = len(self.items) + self.more
-            return f"{n} alert update{'s' * (n != 1)} during quiet hours"
+            return f"{n} alert update{'s' * (n != 1)}" + (" during quiet hours" if self.kind == "digest"
+                                                          else "")
         item = self.items[0]
         if item.kind == "test":
             return f"Test message from seo for {self.site}"
@@ -101,7 +102,7 @@ class Message:
 
     def text(self) -> str:
         lines = [self.headline(), ""]
-        if self.kind == "digest":
+        if self.kind in ("digest", "batch"):
             for item in self.items:
                 lines.append(f"{VERB[item.kind].upper()} {self.when(item.at)}: {item.title}")
                 lines += self.item_lines(item)
@@ -139,14 +140,14 @@ class Message:
                  f"<title>{e(self.headline())}</title></head>"
                  '<body style="font-family:Arial,Helvetica,sans-serif;color:#1a1a1a;margin:0;'
                  'padding:16px;line-height:1.4"><div style="max-width:640px">']
-        if self.kind == "digest":
+        if self.kind in ("digest", "batch"):
             parts.append(f'<h1 style="font-size:20px;margin:0 0 12px">{e(self.headline())}</h1>')
         for item in self.items:
             color = "#2e7d32" if item.kind in ("resolved", "test") else "#b00020" \
                 if item.severity == "critical" else "#8a5a00"
             label = VERB[item.kind].upper() + (f" · {item.severity}" if item.kind in ("opened", "reminder")
                                                else "")
-            when = f" · {self.when(item.at)}" if self.kind == "digest" else ""
+            when = f" · {self.when(item.at)}" if self.kind in ("digest", "batch") else ""
             title = item.title if item.kind != "test" else self.headline()
             parts.append(f'<div style="border-left:4px solid {color};padding:2px 0 2px 12px;'
                          'margin:0 0 16px">'
@@ -188,7 +189,7 @@ class Message:
                                                                     "text": header}}]
         for item in self.items:
             lines = [x.strip() for x in self.item_lines(item)]
-            if self.kind == "digest":
+            if self.kind in ("digest", "batch"):
                 lines = [f"{VERB[item.kind]} {self.when(item.at)}: {item.title}", *lines]
             blocks.append(literal(lines))
         if self.more:
@@ -202,7 +203,7 @@ class Message:
 
         body: list[dict[str, Any]] = [runs(self.headline(), weight="Bolder", size="Medium")]
         for item in self.items:
-            if self.kind == "digest":
+            if self.kind in ("digest", "batch"):
                 body.append(runs(f"{VERB[item.kind]} {self.when(item.at)}: {item.title}",
                                  weight="Bolder"))
             body += [runs(line.strip()) for line in self.item_lines(item)]
@@ -260,7 +261,7 @@ def load_message(conn: Connection, delivery: Any, site: str, tz: ZoneInfo) -> Me
     """The message a delivery row stands for, read from the events (and the digest's members)."""
     msg = Message(key=delivery.key, kind=delivery.kind, channel=delivery.channel, site=site, tz=tz,
                   created_at=delivery.created_at)
-    if delivery.kind == "digest":
+    if delivery.kind in ("digest", "batch"):
         member_events = sa.select(D.event_id).where(D.digest_id == delivery.id)
         rows = conn.execute(_item_query().where(E.id.in_(member_events)).order_by(E.at, E.id)).all()
         msg.items = [_item(r) for r in rows[:MAX_ITEMS]]
