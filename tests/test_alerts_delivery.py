@@ -120,14 +120,16 @@ def test_a_refusal_before_anything_arrived_is_retried_with_the_same_key(mini, ho
     # nothing listening: retried in the run (2 and 4 s), then left for the next run
     monkeypatch.setenv("SEO_TEST_SLACK_URL", f"http://127.0.0.1:{free_port()}/hook")
     clock.advance(hours=1)
-    _, report = step(project, clock, found("site_down", "home"), found("job_failed", "weekly"))
-    assert report.results[0].outcome.state == "retry"
-    assert "connection refused" in report.results[0].outcome.detail and clock.slept[-2:] == [2.0, 4.0]
+    _, report = step(project, clock, found("site_down", "home"), found("job_failed", "weekly", "audit_site"))
+    (result,) = report.results  # the channel is down: the second message is not even tried
+    assert result.outcome.state == "retry"
+    assert "chat: 1 more message(s) wait for the next run" in report.lines()
+    assert "connection refused" in result.outcome.detail and clock.slept[-2:] == [2.0, 4.0]
     monkeypatch.setenv("SEO_TEST_SLACK_URL", hook.url)
     clock.advance(minutes=30)
-    _, report = step(project, clock, found("site_down", "home"), found("job_failed", "weekly"))
-    assert report.count("sent") == 1 and len(hook.received) == 3
-    assert [s for _, s, _ in states(project)] == ["sent", "sent"]
+    _, report = step(project, clock, found("site_down", "home"), found("job_failed", "weekly", "audit_site"))
+    assert report.count("sent") == 2 and len(hook.received) == 4
+    assert [s for _, s, _ in states(project)] == ["sent", "sent", "sent"]
 
 
 def test_a_long_retry_after_waits_for_the_next_run(mini, hook):

@@ -124,8 +124,13 @@ def deliver(store: Store, settings: AlertSettings, senders: dict[str, Sender], n
             todo = conn.execute(sa.select(alert_deliveries).where(
                 D.channel == name, D.state == "pending", D.kind.in_(("event", "digest", "batch")))
                 .order_by(sa.case((D.kind == "digest", 0), else_=1), D.id)).all()
-        for row in todo:
-            report.results.append(send_one(store, row, senders[name], settings, now, tz, site, sleep))
+        for i, row in enumerate(todo):
+            sent = send_one(store, row, senders[name], settings, now, tz, site, sleep)
+            report.results.append(sent)
+            if sent.outcome.state in ("retry", "unknown") and i + 1 < len(todo):
+                # the channel is down or misbehaving: the rest wait for the next run
+                report.closed.append(f"{name}: {len(todo) - i - 1} more message(s) wait for the next run")
+                break
     return report
 
 
