@@ -238,3 +238,12 @@ alert_deliveries = sa.Table(
     sa.Column("sent_at", sa.DateTime),
     sa.Column("error", sa.Text, nullable=False, default=""),
 )
+
+# What a condition remembers between runs (e.g. the fingerprint of the data it last judged, so a
+# run that finds nothing new skips the work). Written with the incidents, in one transaction.
+alert_memos = sa.Table(
+    "alert_memos", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)

@@ -261,3 +261,35 @@ def test_a_check_that_keeps_failing_becomes_its_own_incident(root, gbp, client):
 def test_listing_not_configured_is_not_available(mini):
     got = results(write_alerts(mini, {}), FrozenClock(NOW))["listing_drift"]
     assert got.status == "unavailable" and "integrations.gbp is not set" in got.message
+
+
+def test_rank_findings_are_reused_until_the_measurements_change(mini):
+    import sqlalchemy as sa
+    project = write_alerts(mini, {})
+    today = NOW.date()
+    steady = [4.0 + (i % 3) * 0.5 for i in range(40)]
+    save_observations(project.store, series("knee pain acupuncture alpha", "alpha", [*steady, 15.0, 16.0],
+                                            today))
+    clock = FrozenClock(NOW)
+    first = watch(project, now=clock(), sleep=clock.sleep)
+    assert [(c.kind, c.key.split("|")[-1]) for c in first.changes] == [
+        ("opened", "knee pain acupuncture alpha")]
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "rank_observations" in statement:
+            reads.append(statement)
+
+    sa.event.listen(project.store.engine, "before_cursor_execute", count)
+    try:
+        clock.advance(minutes=30)
+        again = watch(project, now=clock(), sleep=clock.sleep)
+        assert again.changes == [] and again.open == 1 and len(reads) == 1  # the fingerprint only
+        # a re-check of today puts it back near its usual place: the next run sees it
+        save_observations(project.store, series("knee pain acupuncture alpha", "alpha", [5.0], today))
+        clock.advance(minutes=30)
+        reads.clear()
+        later = watch(project, now=clock(), sleep=clock.sleep)
+    finally:
+        sa.event.remove(project.store.engine, "before_cursor_execute", count)
+    assert [c.kind for c in later.changes] == ["resolved"] and len(reads) > 1

@@ -18,7 +18,16 @@ from ..tables import alert_deliveries
 from .channels import EmailSender, Sender, WebhookSender
 from .conditions import registry
 from .deliver import DeliveryReport, Sent, deliver, send_one
-from .incidents import Change, Incident, acknowledge, add_event, live_incidents, reconcile
+from .incidents import (
+    Change,
+    Incident,
+    acknowledge,
+    add_event,
+    as_finding,
+    live_incidents,
+    read_memos,
+    reconcile,
+)
 from .model import CheckResult, Clock, Finding, Sleep, Unavailable, WatchContext, clean, utc_naive
 
 log = logging.getLogger("seo.alerts")
@@ -122,9 +131,10 @@ def watch(project: Project, *, now: datetime | None = None, clock: Clock | None 
     store = project.store
     live = live_incidents(store)
     ctx = WatchContext(project, settings, load_schedule(project.site.root), moment,
-                       {i.key: i.data for i in live}, sleep, gbp_client)
+                       {i.key: i.data for i in live}, sleep, gbp_client, memos=read_memos(store),
+                       shown={i.key: as_finding(i) for i in live})
     checks = run_checks(ctx)
-    changes = reconcile(store, checks, settings, ctx.store_now)
+    changes = reconcile(store, checks, settings, ctx.store_now, ctx.new_memos)
     delivery = deliver(store, settings, senders or build_senders(project, settings), ctx.store_now,
                        ctx.tz, project.site.config.business.name, sleep)
     result = WatchResult(checks, changes, delivery,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from ..errors import UserError
 from ..settings import AlertSettings
 from ..store import Store
-from ..tables import alert_deliveries, alert_events, alert_incidents
+from ..tables import alert_deliveries, alert_events, alert_incidents, alert_memos
 from .model import CheckResult, Finding, clean, incident_key
 
 I = alert_incidents.c  # noqa: E741
@@ -99,11 +99,17 @@ def add_event(conn: Connection, settings: AlertSettings, *, incident_id: int | N
 
 
 def reconcile(store: Store, results: list[CheckResult], settings: AlertSettings,
-              now: datetime) -> list[Change]:
-    """Apply one run's check results to the incidents (one transaction). `now`: naive UTC."""
+              now: datetime, memos: dict[str, str] | None = None) -> list[Change]:
+    """Apply one run's check results to the incidents, and save what the conditions want to
+    remember (one transaction). `now`: naive UTC."""
     reminder = timedelta(hours=settings.reminder_hours)
     changes: list[Change] = []
     with store.begin() as conn:
+        for name, value in sorted((memos or {}).items()):
+            done = conn.execute(alert_memos.update().where(alert_memos.c.name == name)
+                                .values(value=value, at=now)).rowcount
+            if not done:
+                conn.execute(alert_memos.insert().values(name=name, value=value, at=now))
         live = {r.key: Incident.of(r) for r in conn.execute(
             sa.select(alert_incidents).where(I.status != "resolved").order_by(I.id))}
         for res in results:
@@ -128,7 +134,8 @@ def reconcile(store: Store, results: list[CheckResult], settings: AlertSettings,
 def _seen(conn: Connection, settings: AlertSettings, condition: str, key: str, f: Finding,
           inc: Incident | None, confirm: int, reminder: timedelta, now: datetime,
           changes: list[Change]) -> None:
-    values = {"title": f.title, "detail": json.dumps(f.detail), "data": json.dumps(f.data, default=str),
+    data = json.dumps({**f.data, "_key": f.key}, default=str)  # the finding's own key, to rebuild it
+    values = {"title": f.title, "detail": json.dumps(f.detail), "data": data,
               "severity": f.severity, "last_seen": now}
     if inc is None:
         inc_id = int(conn.execute(alert_incidents.insert().values(
@@ -170,6 +177,19 @@ def _gone(conn: Connection, settings: AlertSettings, inc: Incident, why: str, no
 
 
 # -- reading and acknowledging -----------------------------------------------------------------
+
+def as_finding(inc: Incident) -> Finding:
+    """An unresolved incident as the finding it was made from (for a condition that reuses its
+    findings when nothing changed)."""
+    data = dict(inc.data)
+    key = str(data.pop("_key", inc.key.split(":", 1)[-1]))
+    return Finding(key, inc.title, list(inc.detail), data, inc.severity)
+
+
+def read_memos(store: Store) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(alert_memos.c.name, alert_memos.c.value)).all())
+
 
 def live_incidents(store: Store) -> list[Incident]:
     """Open incidents (and those waiting for confirmation), oldest first."""

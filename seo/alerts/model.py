@@ -88,6 +88,9 @@ class WatchContext:
     sleep: Sleep = lambda _s: None
     gbp_client: Any = None  # a seo.listing GbpClient; built on first use when None
     cache: dict[str, Any] = field(default_factory=dict)  # shared between conditions in one run
+    memos: dict[str, str] = field(default_factory=dict)  # what conditions remembered last run
+    new_memos: dict[str, str] = field(default_factory=dict)  # kept if this run's changes are saved
+    shown: dict[str, Finding] = field(default_factory=dict)  # unresolved incidents as findings
 
     @property
     def tz(self) -> ZoneInfo:
