@@ -23,6 +23,7 @@ from ..model import Finding, Unavailable, WatchContext, clean
 
 RETRY_DELAY = 5.0
 MAX_REDIRECTS = 5
+BODY_BYTES = 64 * 1024
 SHOWN = 15
 
 
@@ -92,6 +93,8 @@ def fetch(base: str, path: str, method: str, timeout: float) -> Fetch:
         try:
             with session.request(method, url, timeout=(timeout, timeout), allow_redirects=True,
                                  stream=True, headers={"User-Agent": f"seo-watch/{__version__}"}) as r:
+                if method == "GET":  # a little of the body, so the connection ends politely
+                    next(r.iter_content(BODY_BYTES), b"")
                 return Fetch(path, r.status_code)
         except requests.RequestException as exc:
             return Fetch(path, None, _describe(exc))
