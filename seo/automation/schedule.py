@@ -23,7 +23,7 @@ FILE = "config/schedule.yaml"
 
 # The steps of the weekly pipeline, in order, and every job `seo run` knows.
 STEPS = ("build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts",
-         "weekly_report")
+         "fetch_insights", "check_reviews", "weekly_report")
 # `watch` (alerts between reports) runs on its own, every half hour; never inside `weekly`.
 JOBS = (*STEPS, "weekly", "watch")
 
@@ -39,6 +39,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "publish_posts": {"cron": "0 10 * * 2", "enabled": False},
     "weekly_report": {"cron": "0 7 * * 1", "enabled": False},
     "watch": {"cron": "*/30 * * * *", "grace_minutes": 10},
+    # Business Profile numbers (recent days again until Google's settle) and reviews, daily
+    "fetch_insights": {"cron": "15 6 * * 0,2-6", "grace_minutes": 360},
+    "check_reviews": {"cron": "45 6 * * 0,2-6", "grace_minutes": 360},
 }
 
 
