@@ -480,6 +480,7 @@ class RankAlert(AlertCondition):
 
 class ReviewAlert(AlertCondition):
     max_stars: int = Field(default=2, ge=1, le=4)
+    days: int = Field(default=7, ge=1, le=90)  # newer than this opens an incident
 
 
 class JobFailedAlert(AlertCondition):

@@ -110,7 +110,7 @@ def test_a_watch_run_with_a_message_refused_for_good_fails(mini, hook):
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "watch: failed: chat: failed: HTTP 404" in ran.stderr
     assert "opened job_failed:sync_listing: Job sync_listing failed 2 times in a row" in ran.stdout
-    assert "new_review: not available: reviews not configured" in ran.stdout
+    assert "new_review: not available: integrations.gbp is not set" in ran.stdout
 
 
 def test_the_readme_example_is_a_valid_alerts_section():

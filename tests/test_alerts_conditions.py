@@ -140,12 +140,13 @@ def test_dead_man_uses_each_jobs_interval_from_the_schedule(mini):
              ("sync_listing", NOW - 50 * h, "ok"),  # daily (24.5 h at most): silent after 49 h
              ("audit_site", NOW - 24 * 9 * h, "ok"))  # weekly inside `weekly`: fine up to 14 days
     got = {f.key: f for f in results(project, FrozenClock(NOW))["job_silent"].findings}
-    assert set(got) == {"sync_listing"}
+    # (the daily Business Profile jobs never ran in the 9 days since monitoring began)
+    assert set(got) == {"sync_listing", "fetch_insights", "check_reviews"}
     assert got["sync_listing"].title == "Job sync_listing has not run for 50 h (it runs at least every 24 h)"
     # six days on, the weekly steps that never ran are silent too, counted from the first run
     later = {f.key for f in results(project, FrozenClock(NOW + timedelta(days=6)))["job_silent"].findings}
     assert later == {"check_rankings", "sync_listing", "weekly", "build_pages", "audit_site",
-                     "publish_posts", "weekly_report"}
+                     "publish_posts", "weekly_report", "fetch_insights", "check_reviews"}
 
 
 # -- outbox, SERP budget, reviews -----------------------------------------------------------------
@@ -179,9 +180,10 @@ def test_serp_budget_nine_tenths_spent_then_a_new_month(mini):
     assert results(project, FrozenClock(december))["serp_budget"].findings == []
 
 
-def test_reviews_say_they_are_not_available(mini):
+def test_what_is_not_configured_says_so(mini):
     got = results(write_alerts(mini, {}), FrozenClock(NOW))
-    assert got["new_review"].status == "unavailable" and "reviews not configured" in got["new_review"].message
+    assert got["new_review"].status == "unavailable"
+    assert got["new_review"].message.startswith("integrations.gbp is not set")
     assert got["serp_budget"].status == "unavailable" and got["ranking_drop"].status == "unavailable"
 
 
@@ -293,3 +295,36 @@ def test_rank_findings_are_reused_until_the_measurements_change(mini):
     finally:
         sa.event.remove(project.store.engine, "before_cursor_execute", count)
     assert [c.kind for c in later.changes] == ["resolved"] and len(reads) > 1
+
+
+def test_a_new_low_review_opens_until_it_is_answered(root, gbp, client):
+    from listing_support import ACCOUNT
+    parent = f"{ACCOUNT}/{NAME}"
+    project = write_alerts(root, {})
+    stamp = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old = (NOW - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bad = gbp.add_review(parent, "r1", 1, "Rude \x1b[31mstaff\u202e, <b>never</b> again", reviewer="Pat Q",
+                         created=stamp)
+    gbp.add_review(parent, "r2", 5, "Lovely.", created=stamp)
+    gbp.add_review(parent, "r3", 2, "Meh.", created=old)  # old: the report's business
+    clock = FrozenClock(NOW)
+    first = watch(project, now=clock(), gbp_client=client, sleep=clock.sleep)
+    got = {c.key: c for c in first.changes if c.condition == "new_review"}
+    assert list(got) == ["new_review:main:r1"] and got["new_review:main:r1"].kind == "opened"
+    inc = next(i for i in api_incidents(project) if i.key == "new_review:main:r1")
+    assert inc.severity == "critical" and inc.title == "New 1-star review for Example Acupuncture"
+    assert inc.detail[0] == "“Rude [31mstaff , <b>never</b> again”" and inc.detail[1].startswith("by Pat Q, ")
+    assert len(gbp.ops("review.list")) == 1  # one call per location, the newest page only
+    clock.advance(minutes=30)
+    assert [c for c in watch(project, now=clock(), gbp_client=client).changes
+            if c.condition == "new_review"] == []
+    bad["reviewReply"] = {"comment": "We are sorry to hear this.", "updateTime": "2026-11-03T18:00:00Z"}
+    bad["updateTime"] = "2026-11-03T18:00:00Z"
+    clock.advance(minutes=30)
+    done = watch(project, now=clock(), gbp_client=client)
+    assert [(c.kind, c.key) for c in done.changes] == [("resolved", "new_review:main:r1")]
+
+
+def api_incidents(project):
+    from seo.alerts.api import list_incidents
+    return list_incidents(project)

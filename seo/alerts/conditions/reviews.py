@@ -1,14 +1,61 @@
-"""new_review: a new review of 1-2 stars (`max_stars`).
+"""new_review: a new review of `max_stars` (2) stars or fewer, until it is answered.
 
-Needs the Business Profile reviews stage, which this project does not have yet: until then the
-condition says it is not available.
+Cheap: one reviews.list call per location, the newest page only (Google lists the most recently
+updated first), through the reviews stage's own sync, so new reviews land in the store as the
+daily `check_reviews` would record them (that full fetch is what tells deleted reviews). A review
+opens an incident when it is at most `days` old; the incident stays open until the review has a
+reply, is deleted, or is re-rated above `max_stars`.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ...errors import NotConfigured
 from ...settings import ReviewAlert
-from ..model import Finding, Unavailable, WatchContext
+from ...tables import gbp_reviews
+from ..model import Finding, Unavailable, WatchContext, aware, clean, incident_key
+
+NAME = "new_review"
+NEWEST_PAGE = 1
 
 
 def check(ctx: WatchContext, cfg: ReviewAlert) -> list[Finding]:
-    raise Unavailable("reviews not configured (this version has no Business Profile reviews stage)")
+    from ...listing.client import connect
+    from ...reviews.api import profiles, settings_of
+    from ...reviews.fetch import sync_location
+
+    try:
+        gbp, _reviews = settings_of(ctx.project)
+        locations = profiles(ctx.project)
+        if ctx.gbp_client is None:
+            ctx.gbp_client = connect(gbp)
+    except NotConfigured as exc:
+        raise Unavailable(str(exc)) from None
+    for loc in locations:
+        sync_location(ctx.gbp_client, ctx.project.store, loc.id, f"{gbp.account}/{loc.gbp_location}",
+                      NEWEST_PAGE)
+    names = {loc.id: loc.name for loc in ctx.project.site.config.locations}
+    several = len(names) > 1
+    t = gbp_reviews.c
+    recent = ctx.store_now - timedelta(days=cfg.days)
+    with ctx.project.store.engine.connect() as conn:
+        rows = conn.execute(sa.select(gbp_reviews).where(
+            t.deleted_on.is_(None), t.reply.is_(None), t.stars.is_not(None), t.stars <= cfg.max_stars,
+            t.location.in_(list(names))).order_by(t.created, t.name)).all()
+    out = []
+    for r in rows:
+        key = f"{r.location}:{r.review_id}"
+        if r.created < recent and incident_key(NAME, key) not in ctx.live:
+            continue  # an old unanswered review is the report's business, not an alert's
+        where = names[r.location] + (f" ({r.location})" if several else "")
+        who = "an anonymous reviewer" if r.anonymous or not r.reviewer else clean(r.reviewer, 60)
+        when = aware(r.created).astimezone(ctx.tz)
+        detail = [f"“{clean(r.comment, 280)}”" if r.comment else "(no text)",
+                  f"by {who}, {when:%a %d %b %H:%M %Z}",
+                  "answer it: `seo reviews draft`, then approve the reply in the drafts file"]
+        out.append(Finding(key, f"New {r.stars}-star review for {where}", detail, {},
+                           "critical" if r.stars == 1 else "warning"))
+    return out
