@@ -516,7 +516,7 @@ class AlertChannel(Strict):
     `secret_env`) in `signature_header`."""
 
     type: Literal["email", "slack", "teams", "webhook"]
-    to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []  # email: default integrations.email.to
+    to: list[Email] = []  # email: default integrations.email.to
     url: Annotated[str, AfterValidator(check_webhook_url)] | None = None  # webhook only
     url_env: EnvName | None = None
     secret_env: EnvName = "SEO_ALERTS_WEBHOOK_SECRET"  # webhook: the HMAC key's variable
@@ -534,8 +534,9 @@ class AlertChannel(Strict):
             raise ValueError(f"`to` is for email channels; a {self.type} channel takes url_env")
         if self.type in ("slack", "teams"):
             if self.url:
-                raise ValueError(f"a {self.type} webhook URL is a secret: put it in an environment "
-                                 "variable and give its name in url_env (not url)")
+                raise ValueError(f"a {self.type} webhook URL lets anyone post to the channel, so it "
+                                 "stays out of config: put it in an environment variable and give "
+                                 "that variable's name in url_env (not url)")
             if not self.url_env:
                 raise ValueError(f"a {self.type} channel needs url_env (the environment variable "
                                  "holding the incoming-webhook URL)")

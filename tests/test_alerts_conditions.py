@@ -260,6 +260,19 @@ def test_a_check_that_keeps_failing_becomes_its_own_incident(root, gbp, client):
     assert [(c.kind, c.key) for c in result.changes] == [("resolved", "check_failed:listing_drift")]
 
 
+def test_refused_credentials_are_an_error_not_a_reason_to_resolve(root, gbp, client):
+    project = write_alerts(root, {})
+    gbp.google_edit(NAME, "phoneNumbers.primaryPhone", "+1 303-555-0999")
+    clock = FrozenClock(NOW)
+    watch(project, now=clock(), gbp_client=client, sleep=clock.sleep)
+    gbp.fault("google_updated", 401, times=None)
+    clock.advance(minutes=30)
+    result = watch(project, now=clock(), gbp_client=client, sleep=clock.sleep)
+    assert result.changes == [] and result.open == 1
+    assert any(line.startswith("could not check listing_drift: ") and "refused the credentials" in line
+               for line in result.lines())
+
+
 def test_listing_not_configured_is_not_available(mini):
     got = results(write_alerts(mini, {}), FrozenClock(NOW))["listing_drift"]
     assert got.status == "unavailable" and "integrations.gbp is not set" in got.message
@@ -313,7 +326,7 @@ def test_a_new_low_review_opens_until_it_is_answered(root, gbp, client):
     assert list(got) == ["new_review:main:r1"] and got["new_review:main:r1"].kind == "opened"
     inc = next(i for i in api_incidents(project) if i.key == "new_review:main:r1")
     assert inc.severity == "critical" and inc.title == "New 1-star review for Example Acupuncture"
-    assert inc.detail[0] == "“Rude [31mstaff , <b>never</b> again”" and inc.detail[1].startswith("by Pat Q, ")
+    assert inc.detail[0] == "“Rude staff, <b>never</b> again”" and inc.detail[1].startswith("by Pat Q, ")
     assert len(gbp.ops("review.list")) == 1  # one call per location, the newest page only
     clock.advance(minutes=30)
     assert [c for c in watch(project, now=clock(), gbp_client=client).changes

@@ -132,11 +132,12 @@ def test_channels_take_only_their_conditions(mini):
 def test_outside_text_is_stored_as_one_clean_bounded_line(mini):
     project = write_alerts(mini, {"chat": CHAT})
     clock = FrozenClock()
-    res = found("listing_drift", "main:phone", title="Phone \x1b[31mred\x1b[0m\r\nBcc: x\u202e" + "y" * 500)
+    res = found("listing_drift", "main:phone",
+                title="Phone \x1b[31mred\x1b[0m\r\nBcc: x\u202e password=hunter22 " + "y" * 500)
     run(project, clock, res)
     (inc,) = live_incidents(project.store)
     assert "\x1b" not in inc.title and "\n" not in inc.title and "\u202e" not in inc.title
-    assert len(inc.title) <= 300 and inc.title.startswith("Phone [31mred [0m Bcc: x")
+    assert len(inc.title) <= 300 and inc.title.startswith("Phone red Bcc: x password=[redacted] yyy")
     assert json.loads(json.dumps(inc.detail)) == ["detail main:phone"]
 
 

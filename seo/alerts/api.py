@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..api import Project
 from ..automation.schedule import load_schedule
-from ..errors import ExternalError, NotConfigured, UserError
+from ..errors import CredentialsRejected, ExternalError, NotConfigured, UserError
 from ..settings import AlertSettings, EmailSettings
 from ..tables import alert_deliveries
 from .channels import EmailSender, Sender, WebhookSender
@@ -107,6 +107,8 @@ def run_checks(ctx: WatchContext) -> list[CheckResult]:
             continue
         try:
             results.append(CheckResult(name, "ok", check(ctx, cfg)))
+        except CredentialsRejected as exc:  # configured, but refused: could not check, not gone
+            results.append(CheckResult(name, "error", message=clean(exc)))
         except (Unavailable, NotConfigured) as exc:
             results.append(CheckResult(name, "unavailable", message=clean(exc)))
         except (ExternalError, UserError) as exc:

@@ -100,7 +100,7 @@ class WebhookSender:
             secret = self.env.get(ch.secret_env, "")
             if len(secret) < MIN_SECRET:
                 raise LookupError(f"${ch.secret_env} is {'not set' if not secret else 'too short'} "
-                                  f"(the webhook signing secret: at least {MIN_SECRET} characters)")
+                                  f"(the webhook signing key, {MIN_SECRET} characters or more)")
             stamp = str(int(self.clock()))
             digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
             headers.update({"X-SEO-Timestamp": stamp, ch.signature_header: f"sha256={digest}",
@@ -182,7 +182,7 @@ class EmailSender:
         try:
             smtp = self._connect()
         except Exception as exc:
-            return _definite(exc)
+            return _definite(exc, self._secrets())
         try:
             try:
                 self._envelope(smtp, rcpts)
@@ -191,7 +191,7 @@ class EmailSender:
                     raise smtplib.SMTPDataError(code, reply)
                 smtp.send(_dot_stuffed(data))
             except Exception as exc:  # the message was not complete: the server cannot have it
-                return _definite(exc)
+                return _definite(exc, self._secrets())
             try:
                 code, reply = smtp.getreply()
             except Exception as exc:
@@ -206,6 +206,11 @@ class EmailSender:
         if code == 250:
             return Outcome("sent", f"{code} {said}")
         return Outcome("retry" if 400 <= code < 500 else "failed", f"server answered {code} {said}")
+
+    def _secrets(self) -> list[str]:
+        """What the login put on the wire, so a server's reply quoting it is redacted."""
+        from ..redact import login_secrets
+        return login_secrets(self.email.username, self.env.get(self.email.password_env, ""))
 
     def _connect(self) -> smtplib.SMTP:
         from ..report.mail import Permanent
@@ -255,11 +260,11 @@ def _dot_stuffed(data: bytes) -> bytes:
     return data + b".\r\n"
 
 
-def _definite(exc: BaseException) -> Outcome:
+def _definite(exc: BaseException, secrets: list[str]) -> Outcome:
     """A failure before the message was complete: retry later, or failed when retrying can't help."""
     from ..report.mail import Permanent, _classify  # the report's reading of SMTP errors
     if isinstance(exc, Permanent):
         return Outcome("retry", str(exc), soon=False)  # e.g. the password variable: fixable, kept
-    err = _classify(exc)
+    err = _classify(exc, secrets)
     state = "failed" if isinstance(err, Permanent) and not isinstance(exc, ssl.SSLError) else "retry"
     return Outcome(state, f"not sent: {clean(err, 200)}")

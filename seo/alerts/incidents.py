@@ -208,10 +208,9 @@ def find_open(store: Store, key: str) -> Incident:
         return matches[0]
     if not matches:
         known = ", ".join(i.key for i in candidates[:5]) or "none"
-        raise UserError(f"no open incident {key!r} (open: {known}; see `seo alerts list`)", key="KEY")
+        raise UserError(f"no open incident {key!r} (open: {known}; see `seo alerts list`)")
     some = ", ".join(i.key for i in matches[:5])
-    raise UserError(f"{key!r} matches {len(matches)} open incidents ({some}); give more of the key",
-                    key="KEY")
+    raise UserError(f"{key!r} matches {len(matches)} open incidents ({some}); give more of the key")
 
 
 def acknowledge(store: Store, key: str, by: str, now: datetime) -> tuple[Incident, bool]:

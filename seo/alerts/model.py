@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,7 +18,6 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
 MAX_DETAIL_LINES = 20
 MAX_LINE = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Unavailable(Exception):
@@ -28,9 +26,11 @@ class Unavailable(Exception):
 
 
 def clean(text: object, limit: int = MAX_LINE) -> str:
-    """Outside text made safe to store and show: no control or bidi characters, one line, bounded."""
-    one = " ".join(_CONTROL.sub(" ", str(text)).split())
-    return one if len(one) <= limit else one[:limit - 1] + "…"
+    """Outside text made safe to store and show: credentials redacted, one line without escape
+    sequences, control or bidi characters, bounded."""
+    from ..hostile import plain
+    from ..redact import redact
+    return plain(redact(str(text)), limit)
 
 
 def utc_naive(moment: datetime) -> datetime:
