@@ -685,8 +685,8 @@ class RankAlert(AlertCondition):
 
 
 class ReviewAlert(AlertCondition):
-    max_stars: int = Field(default=2, ge=1, le=4)
-    days: int = Field(default=7, ge=1, le=90)  # newer than this opens an incident
+    max_stars: int = Field(default=2, ge=1, le=5)  # 5: every new review waits for an answer
+    days: int = Field(default=7, ge=1, le=90)  # written or changed this recently opens an incident
 
 
 class JobFailedAlert(AlertCondition):

@@ -337,6 +337,17 @@ def test_a_new_low_review_opens_until_it_is_answered(root, gbp, client):
     clock.advance(minutes=30)
     done = watch(project, now=clock(), gbp_client=client)
     assert [(c.kind, c.key) for c in done.changes] == [("resolved", "new_review:main:r1")]
+    # an old 5-star review re-rated to one star today is news too, worded as a change
+    happy = gbp.add_review(parent, "r4", 5, "Great.", reviewer="Lee", created=old)
+    clock.advance(minutes=30)
+    assert [c for c in watch(project, now=clock(), gbp_client=client).changes
+            if c.condition == "new_review"] == []
+    happy["starRating"] = "ONE"
+    happy["updateTime"] = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock.advance(minutes=30)
+    rerated = watch(project, now=clock(), gbp_client=client)
+    assert [(c.kind, c.key, c.title) for c in rerated.changes] == [
+        ("opened", "new_review:main:r4", "A review for Example Acupuncture now has 1 star")]
 
 
 def api_incidents(project):

@@ -5,6 +5,7 @@ have arrived; quiet hours hold messages for one digest after; all on a frozen cl
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -49,7 +50,8 @@ def test_slack_teams_and_signed_generic_json_arrive_once_each(mini, hook):
         "chat": SLACK, "teams": {"type": "teams", "url_env": "SEO_TEST_TEAMS_URL"},
         "ops": {"type": "webhook", "url": hook.signed_url}})
     clock = FrozenClock()
-    hostile = "Phone <!channel> <https://evil.test|click> **bold** [x](https://evil.test) & more"
+    hostile = ("Phone <!channel> <https://evil.test|click> **bold** [x](https://evil.test) & more "
+               "{{DATE(2017-02-14T06:08:39Z, SHORT)}}")
     changes, report = step(project, clock, found("listing_drift", "main:phone", title=hostile,
                                                  severity="critical"))
     assert [c.kind for c in changes] == ["opened"] and report.count("sent") == 3
@@ -64,7 +66,10 @@ def test_slack_teams_and_signed_generic_json_arrive_once_each(mini, hook):
     card = teams.json["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     runs = [i for block in card["content"]["body"] for i in block["inlines"]]
-    assert all(r["type"] == "TextRun" for r in runs) and hostile in runs[0]["text"]
+    assert all(r["type"] == "TextRun" for r in runs)
+    assert runs[0]["text"] == "Alert: " + hostile.replace("{{", "{\u2060{")  # no DATE() runs
+    assert "{{" not in json.dumps(teams.json)
+    assert generic.json["items"][0]["title"] == hostile  # the generic body is JSON: kept as is
     body = generic.json
     assert generic.signature_ok is True and body["id"] == generic.key == generic.headers["x-seo-message-id"]
     assert body["type"] == "event" and body["items"][0]["event"] == "opened"

@@ -5,7 +5,8 @@ card or the generic JSON body.
 Everything in an item came from outside at some point (Google's values, server errors, page
 paths): it was cleaned when stored (one line, no control characters, bounded) and is escaped for
 each destination here: HTML-escaped in email, `&<>` escaped and sent as plain_text in Slack (no
-mentions, no links), TextRuns in Teams (never Markdown), JSON-encoded everywhere.
+mentions, no links), TextRuns in Teams (never Markdown, `{{` split so no DATE()/TIME() function
+runs), JSON-encoded everywhere.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class Message:
 
         header = clean(self.headline(), 150).replace("<", "‹").replace(">", "›")
         blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text",
-                                                                    "text": header}}]
+                                                                    "text": header, "emoji": False}}]
         for item in self.items:
             lines = [x.strip() for x in self.item_lines(item)]
             if self.kind in ("digest", "batch"):
@@ -199,7 +200,8 @@ class Message:
 
     def teams(self) -> dict[str, Any]:
         def runs(text: str, **style: Any) -> dict[str, Any]:
-            return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+            return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": teams_literal(text),
+                                                          **style}]}
 
         body: list[dict[str, Any]] = [runs(self.headline(), weight="Bolder", size="Medium")]
         for item in self.items:
@@ -213,7 +215,7 @@ class Message:
                          size="Small"))
         card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
                 "version": "1.4", "body": body}
-        return {"type": "message", "summary": clean(self.headline(), 150), "attachments": [
+        return {"type": "message", "summary": teams_literal(clean(self.headline(), 150)), "attachments": [
             {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
              "content": card}]}
 
@@ -229,6 +231,12 @@ class Message:
 
 def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def teams_literal(text: str) -> str:
+    """TextRuns take no Markdown; `{{DATE(...)}}` / `{{TIME(...)}}` are still read as functions in
+    Adaptive Card text, so a word joiner splits every `{{` from outside."""
+    return text.replace("{{", "{\u2060{")
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,10 +1,11 @@
-"""new_review: a new review of `max_stars` (2) stars or fewer, until it is answered.
+"""new_review: a new review of `max_stars` (2) stars or fewer, or one re-rated down to that,
+until it is answered (`max_stars: 5` makes every new review wait for an answer).
 
 Cheap: one reviews.list call per location, the newest page only (Google lists the most recently
 updated first), through the reviews stage's own sync, so new reviews land in the store as the
 daily `check_reviews` would record them (that full fetch is what tells deleted reviews). A review
-opens an incident when it is at most `days` old; the incident stays open until the review has a
-reply, is deleted, or is re-rated above `max_stars`.
+opens an incident when it was written or last changed at most `days` ago; the incident stays open
+until the review has a reply, is deleted, or is re-rated above `max_stars`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def check(ctx: WatchContext, cfg: ReviewAlert) -> list[Finding]:
     out = []
     for r in rows:
         key = f"{r.location}:{r.review_id}"
-        if r.created < recent and incident_key(NAME, key) not in ctx.live:
+        changed = r.updated if r.updated and r.updated > r.created else r.created
+        if changed < recent and incident_key(NAME, key) not in ctx.live:
             continue  # an old unanswered review is the report's business, not an alert's
         where = names[r.location] + (f" ({r.location})" if several else "")
         who = "an anonymous reviewer" if r.anonymous or not r.reviewer else clean(r.reviewer, 60)
@@ -56,6 +58,9 @@ def check(ctx: WatchContext, cfg: ReviewAlert) -> list[Finding]:
         detail = [f"“{clean(r.comment, 280)}”" if r.comment else "(no text)",
                   f"by {who}, {when:%a %d %b %H:%M %Z}",
                   "answer it: `seo reviews draft`, then approve the reply in the drafts file"]
-        out.append(Finding(key, f"New {r.stars}-star review for {where}", detail, {},
-                           "critical" if r.stars == 1 else "warning"))
+        title = f"New {r.stars}-star review for {where}"
+        if changed - r.created > timedelta(days=cfg.days):  # an old review re-rated or edited lately
+            title = f"A review for {where} now has {r.stars} star{'s' * (r.stars != 1)}"
+            detail.insert(2, f"changed {aware(changed).astimezone(ctx.tz):%a %d %b %H:%M %Z}")
+        out.append(Finding(key, title, detail, {}, "critical" if r.stars == 1 else "warning"))
     return out
