@@ -257,6 +257,19 @@ def test_send_test_goes_out_now_even_in_quiet_hours(mini, hook):
     assert send_test(project, "chat").outcome.state == "unknown"
 
 
+def test_a_webhook_url_quoted_back_is_redacted(mini, hook):
+    """A Slack or Teams URL is a credential, whatever its variable is called: an answer quoting it
+    (or a condition's text) never shows it."""
+    project = write_alerts(mini, {"chat": SLACK})
+    hook.default = 404
+    hook.error_text = f"no_service: nothing at {hook.url} (token path B000)"
+    sent = send_test(project, "chat")
+    assert sent.outcome.state == "failed" and hook.url not in sent.outcome.detail
+    assert sent.outcome.detail.startswith("HTTP 404 no_service: nothing at [redacted]")
+    with project.store.engine.connect() as conn:
+        assert hook.url not in " ".join(r.error for r in conn.execute(sa.select(D.error)))
+
+
 # -- email -----------------------------------------------------------------------------------------
 
 class Dropper(Handler):

@@ -28,7 +28,17 @@ from .incidents import (
     read_memos,
     reconcile,
 )
-from .model import CheckResult, Clock, Finding, Sleep, Unavailable, WatchContext, clean, utc_naive
+from .model import (
+    CheckResult,
+    Clock,
+    Finding,
+    Sleep,
+    Unavailable,
+    WatchContext,
+    clean,
+    remember_channel_secrets,
+    utc_naive,
+)
 
 log = logging.getLogger("seo.alerts")
 FILE = "config/site.yaml"
@@ -50,6 +60,7 @@ def settings_of(project: Project) -> AlertSettings:
         if not (ch.to or email.to):
             raise UserError("no recipients: set `to` here or integrations.email.to", file=FILE,
                             key=f"{key}.to")
+    remember_channel_secrets(settings)
     return settings
 
 

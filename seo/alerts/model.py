@@ -25,12 +25,27 @@ class Unavailable(Exception):
     missing): it is reported as not available and its incidents close."""
 
 
+CHANNEL_SECRETS: set[str] = set()  # webhook URLs and signing keys of the configured channels
+
+
+def remember_channel_secrets(settings: AlertSettings, env: dict[str, str] | None = None) -> None:
+    """The channels' webhook URLs (from url_env, whatever the variable is called: a Slack or Teams
+    URL is a credential) and signing keys, so `clean` redacts them wherever they turn up."""
+    import os
+    environ = os.environ if env is None else env
+    for ch in settings.channels.values():
+        for name in (ch.url_env, ch.secret_env if ch.type == "webhook" else None):
+            value = environ.get(name or "", "").strip()
+            if len(value) >= 8:
+                CHANNEL_SECRETS.add(value)
+
+
 def clean(text: object, limit: int = MAX_LINE) -> str:
-    """Outside text made safe to store and show: credentials redacted, one line without escape
-    sequences, control or bidi characters, bounded."""
+    """Outside text made safe to store and show: credentials (and the channels' webhook URLs and
+    keys) redacted, one line without escape sequences, control or bidi characters, bounded."""
     from ..hostile import plain
     from ..redact import redact
-    return plain(redact(str(text)), limit)
+    return plain(redact(str(text), CHANNEL_SECRETS), limit)
 
 
 def utc_naive(moment: datetime) -> datetime:

@@ -50,6 +50,7 @@ class WebhookReceiver:
         self.plan: list[int | str] = []
         self.default: int | str = 200
         self.answer_text = "ok"
+        self.error_text = "error"  # the body of a 3xx-5xx answer
         self.retry_after: str | None = None
         self.slow_seconds = 3.0
         self.lock = threading.Lock()
@@ -126,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(hook.slow_seconds)
             action = 200
         assert isinstance(action, int)
-        self._answer(action, hook.answer_text if action < 300 else "error")
+        self._answer(action, hook.answer_text if action < 300 else hook.error_text)
 
     def _answer(self, status: int, text: str) -> None:
         data = text.encode()
