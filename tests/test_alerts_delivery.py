@@ -60,6 +60,7 @@ def test_slack_teams_and_signed_generic_json_arrive_once_each(mini, hook):
     slack, teams, generic = by_kind[True, False], by_kind[False, True], by_kind[False, False]
     assert slack.signature_ok is None
     assert slack.json["text"].startswith("Alert: Phone &lt;!channel&gt; &lt;https://evil.test|click&gt;")
+    assert slack.json["mrkdwn"] is False  # **bold** from outside stays as typed
     header, *rest = slack.json["blocks"]
     assert header["type"] == "header" and "<" not in header["text"]["text"]
     assert all(b["type"] == "rich_text" for b in rest)  # literal text: no mrkdwn, mentions or links

@@ -196,7 +196,8 @@ class Message:
         if self.more:
             blocks.append(literal([f"... and {self.more} more (seo alerts list)"], italic=True))
         blocks.append(literal([f"{self.site} · seo watch · {self.when(self.created_at)}"], italic=True))
-        return {"text": slack_escape(self.headline()), "blocks": blocks}
+        # mrkdwn off: the notification text shows *, _ and ~ from outside as they are
+        return {"text": slack_escape(self.headline()), "mrkdwn": False, "blocks": blocks}
 
     def teams(self) -> dict[str, Any]:
         def runs(text: str, **style: Any) -> dict[str, Any]:
