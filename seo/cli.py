@@ -17,7 +17,8 @@ LAZY = {"listing": "seo.listing.cli:listing", "audit": "seo.audit.cli:audit",
         "rankings": "seo.rankings.cli:rankings", "auth": "seo.rankings.cli:auth",
         "run": "seo.automation.cli:run", "schedule": "seo.automation.cli:schedule",
         "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet",
-        "insights": "seo.insights.cli:insights", "reviews": "seo.reviews.cli:reviews"}
+        "insights": "seo.insights.cli:insights", "reviews": "seo.reviews.cli:reviews",
+        "alerts": "seo.alerts.cli:alerts"}
 
 
 class LazySeoGroup(SeoGroup):
