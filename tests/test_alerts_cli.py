@@ -18,6 +18,8 @@ from seo.store import runs
 
 CHAT = {"type": "slack", "url_env": "SEO_TEST_SLACK_URL"}
 
+pytestmark = pytest.mark.stores  # on SQLite and on PostgreSQL
+
 
 def cli(*args: str) -> Any:
     from seo.cli import main

@@ -26,6 +26,8 @@ pytest_plugins = ["listing_fixtures"]  # fixtures: gbp, root, project, client, c
 BUILT = date(2026, 11, 2)  # the pages were built (created) on Monday
 NOW = datetime(2026, 11, 3, 17, 0, tzinfo=UTC)  # Tuesday 10:00 in Denver
 
+pytestmark = pytest.mark.stores  # on SQLite and on PostgreSQL
+
 
 def context(project, clock: FrozenClock, **live) -> WatchContext:
     return WatchContext(project, settings_of(project), load_schedule(project.site.root), clock(), live,

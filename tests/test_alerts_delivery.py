@@ -23,6 +23,8 @@ from seo.tables import alert_deliveries
 SLACK = {"type": "slack", "url_env": "SEO_TEST_SLACK_URL"}
 D = alert_deliveries.c
 
+pytestmark = pytest.mark.stores  # on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def hook(monkeypatch) -> Iterator[WebhookReceiver]:

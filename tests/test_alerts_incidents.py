@@ -18,6 +18,8 @@ from seo.tables import alert_deliveries, alert_events, alert_incidents
 
 CHAT = {"type": "slack", "url_env": "SEO_TEST_SLACK_URL"}
 
+pytestmark = pytest.mark.stores  # on SQLite and on PostgreSQL
+
 
 def run(project, clock, *results):
     from seo.alerts.api import settings_of
