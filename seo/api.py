@@ -10,7 +10,6 @@ from .errors import UserError
 from .pages.build import BuildResult, Progress, build_pages, check_paths
 from .pages.plan import plan_site
 from .pages.render import Renderer
-from .pages.write import SiteWriter
 from .site import Site, load_site
 from .store import Store, open_store
 
@@ -76,20 +75,14 @@ class PublishResult:
 
 
 def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
-    """Copy the built site to the publish target (a local folder), refusing while examples remain."""
-    site = project.site
-    refuse_examples(site, "publish")
-    src = site.path(site.config.site.output)
-    if not (src / "index.html").exists():
-        raise UserError(f"nothing built in {src}; run `seo pages build` first")
-    target = site.path(site.config.site.publish.path)
-    writer = SiteWriter(target, dry_run=dry_run)
-    live = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
-    for rel in sorted(live):
-        writer.put(rel, (src / rel).read_bytes())
-    if target.exists():
-        for p in target.rglob("*"):
-            if p.is_file() and p.relative_to(target).as_posix() not in live:
-                writer.delete(p.relative_to(target).as_posix())
-    written, deleted = writer.commit()
-    return PublishResult(target, written, deleted, dry_run)
+    """Copy the built site to the first folder target (kept for callers of the old API; the
+    `seo publish` command and the weekly job use seo.publish.publish_site for every target)."""
+    from .publish.api import publish_site
+    from .settings import FolderTarget
+    folders = [t for t in project.site.config.site.publish if isinstance(t, FolderTarget)]
+    if not folders:
+        raise UserError("no folder target in site.publish", key="site.publish")
+    report = publish_site(project, target=folders[0].label, dry_run=dry_run, audit=False)
+    counts = report.targets[0].counts()
+    return PublishResult(project.site.path(folders[0].path), counts["create"] + counts["update"],
+                         counts["remove"], dry_run)

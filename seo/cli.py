@@ -99,17 +99,6 @@ def preview(root: Path, port: int, host: str) -> None:
         click.echo("stopped")
 
 
-@main.command()
-@root_option
-@click.option("--dry-run", is_flag=True, help="Show what would be copied; copy nothing.")
-def publish(root: Path, dry_run: bool) -> None:
-    """Copy the built site to the publish target; refuses while example values remain."""
-    project = api.Project.open(root)
-    result = api.publish(project, dry_run=dry_run)
-    verb = "would copy" if dry_run else "copied"
-    click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
-
-
 from .listing.cli import listing as _listing  # noqa: E402
 
 main.add_command(_listing)
@@ -135,6 +124,13 @@ main.add_command(schedule)
 from .report.cli import report  # noqa: E402
 
 main.add_command(report)
+
+
+from .publish.cli import inspect, publish, verify  # noqa: E402
+
+main.add_command(publish)
+main.add_command(verify)
+main.add_command(inspect)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,48 @@
+"""Helpers for the publish tests: the bundled clinic ready to publish, targets wired to local servers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from conftest import REPO
+
+
+def clinic_root(root: Path, url: str = "https://www.acupunctureassociates.example/") -> Path:
+    """A copy of the bundled clinic whose example values are taken as real, at site URL `url`."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("config", "content", "templates"):
+        shutil.copytree(REPO / name, root / name)
+    site_yaml = root / "config/site.yaml"
+    site_yaml.write_text(re.sub(r"!example\b ?", "", site_yaml.read_text(encoding="utf-8")),
+                         encoding="utf-8")
+    set_config(root, business={"url": url, "booking_url": url + "book/"})
+    return root
+
+
+def set_config(root: Path, **sections: Any) -> None:
+    """Merge top-level sections (`business={...}`) or `site_publish=[...]` into config/site.yaml."""
+    path = root / "config/site.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key, value in sections.items():
+        if key == "site_publish":
+            data["site"]["publish"] = value
+        elif isinstance(value, dict):
+            data.setdefault(key, {}).update(value)
+        else:
+            data[key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def wordpress_target(wp: Any, **extra: Any) -> dict[str, Any]:
+    return {"type": "wordpress", "url": wp.url, "user": wp.user, "requests_per_minute": 6000,
+            "backoff": 0.01, **extra}
+
+
+def ssh_target(server: Any, path: Path, **extra: Any) -> dict[str, Any]:
+    return {"type": "ssh", "host": "127.0.0.1", "port": server.port, "user": server.user,
+            "path": str(path), "key": str(server.user_key), "known_hosts": str(server.known_hosts),
+            **extra}

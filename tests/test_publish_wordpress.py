@@ -1,0 +1,208 @@
+"""The `wordpress` publish target against a real WordPress (Debian's package, MariaDB, PHP's server,
+the companion plugin from wordpress/): the clinic published as a page hierarchy with its head fields,
+nothing sent when nothing changed, removed pages drafted, staff edits left alone, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+import yaml
+from conftest import run_seo
+from publish_support import clinic_root, set_config, wordpress_target
+
+from seo.api import Project, build
+from seo.publish.api import publish_site
+from seo.publish.verify import verify_live
+
+pytest_plugins = ["publish_fixtures"]  # fixtures: wordpress_server, wp
+
+
+@pytest.fixture
+def root(wp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = clinic_root(tmp_path / "clinic", url=wp.url)
+    set_config(root, site_publish=[wordpress_target(wp)])
+    monkeypatch.setenv("SEO_WORDPRESS_PASSWORD", wp.password)
+    build(Project.open(root))
+    return root
+
+
+def head_of(body: str) -> dict[str, Any]:
+    doc = lxml.html.document_fromstring(body.encode())
+    return {"title": doc.xpath("//title/text()"),
+            "description": doc.xpath('//meta[@name="description"]/@content'),
+            "robots": doc.xpath('//meta[@name="robots"]/@content'),
+            "canonical": doc.xpath('//head/link[@rel="canonical"]/@href'),
+            "jsonld": [json.loads(t) for t in doc.xpath('//head/script[@type="application/ld+json"]/text()')]}
+
+
+def built_head(root: Path, path: str) -> dict[str, Any]:
+    return head_of((root / "build/site" / path.lstrip("/") / "index.html").read_text())
+
+
+def page_status(wp: Any, path: str) -> str:
+    out = wp.php(f"$p = get_page_by_path({json.dumps(path.strip('/'))}); echo $p ? $p->post_status : 'none';")
+    return out.strip()
+
+
+def test_publish_the_clinic_to_wordpress(root: Path, wp: Any) -> None:
+    project = Project.open(root)
+    indexable = [p for p, r in project.store.page_rows().items() if r["indexable"]]
+    assert len(indexable) == 49
+
+    dry = publish_site(project, dry_run=True)
+    counts = dry.targets[0].counts()
+    assert counts["create"] == 50 and counts["update"] == 0  # 49 pages and the /conditions/ folder
+    assert "would create /parker/sciatica/" in "\n".join(dry.lines())
+    assert wp.get("/parker/sciatica/")[0] == 404  # a dry run writes nothing
+
+    report = publish_site(project, audit=False)
+    assert report.targets[0].counts()["create"] == 50
+    for path in indexable:
+        status, body = wp.get(path)
+        assert status == 200, path
+        live, want = head_of(body), built_head(root, path)
+        assert live["title"] == want["title"], path
+        assert live["description"] == want["description"], path
+        assert live["canonical"] == want["canonical"] == [wp.url + path.lstrip("/")], path
+        assert want["jsonld"][0] in live["jsonld"], path
+        assert len(live["robots"]) == 1 and "index, follow" in live["robots"][0], path
+    # the hierarchy of the URL paths: sciatica under parker; /conditions/ is a private folder
+    assert wp.php("$p = get_page_by_path('parker/sciatica'); echo get_post($p->post_parent)->post_name;"
+                  ) == "parker"
+    assert wp.get("/conditions/")[0] == 404 and page_status(wp, "/conditions/") == "private"
+    assert wp.get("/conditions/sciatica/")[0] == 200
+    # the home page is the front page; the body is the page's main content, exactly
+    assert wp.php("echo get_option('show_on_front'), ' ', get_post(get_option('page_on_front'))->post_name;"
+                  ) == "page home"
+    home = wp.get("/")[1]
+    assert "data-seo-main" in home and head_of(home)["title"] == built_head(root, "/")["title"]
+
+    verified = verify_live(Project.open(root))
+    assert verified.counts() == {"checked": 49, "live": 49, "not_live": 0}, verified.lines(True)
+
+    again = publish_site(Project.open(root), audit=False)
+    assert again.targets[0].writes == 0
+    assert again.targets[0].counts()["unchanged"] == 50
+    assert verify_live(Project.open(root)).counts()["checked"] == 0  # nothing new to check
+
+
+def test_removed_town_becomes_drafts_and_comes_back(root: Path, wp: Any) -> None:
+    publish_site(Project.open(root), audit=False)
+    towns = root / "config/towns.yaml"
+    original = towns.read_text()
+    data = yaml.safe_load(original)
+    data["towns"] = [t for t in data["towns"] if t["slug"] != "denver"]
+    towns.write_text(yaml.safe_dump(data, sort_keys=False))
+    aside = root.parent / "aside"
+    aside.mkdir()
+    for name in ("denver", "denver.md"):
+        (root / "content/towns" / name).rename(aside / name)
+    build(Project.open(root))
+
+    report = publish_site(Project.open(root), audit=False)
+    removed = [c.item for c in report.targets[0].changes if c.action == "remove"]
+    assert removed == ["/denver/"] + [f"/denver/{c}/" for c in (
+        "acute-low-back-spasm", "chronic-low-back-soreness", "neck-and-upper-back-pain",
+        "pain-between-the-shoulder-blades", "sciatica")]
+    assert page_status(wp, "/denver/sciatica/") == "draft"  # a draft, never deleted
+    assert wp.get("/denver/")[0] == 404
+
+    towns.write_text(original)  # the town is back: the same pages are published again
+    for name in ("denver", "denver.md"):
+        (aside / name).rename(root / "content/towns" / name)
+    build(Project.open(root))
+    report = publish_site(Project.open(root), audit=False)
+    assert report.targets[0].counts()["create"] == 0 and report.targets[0].counts()["update"] >= 6
+    assert wp.get("/denver/sciatica/")[0] == 200
+
+
+def test_page_edited_in_wordpress_is_left_alone_unless_forced(root: Path, wp: Any) -> None:
+    publish_site(Project.open(root), audit=False)
+    wp.php("$p = get_page_by_path('parker/sciatica'); wp_update_post(array('ID' => $p->ID, "
+           "'post_content' => '<p>Written by the front desk.</p>'));")
+    note = root / "content/towns/parker/sciatica.md"
+    note.write_text(note.read_text() + "\nA new sentence from the clinic about sitting at work.\n")
+    build(Project.open(root))
+
+    report = publish_site(Project.open(root), audit=False)
+    skipped = {c.item: c.detail for c in report.targets[0].changes if c.action == "skip"}
+    assert "edited in WordPress since the last publish" in skipped["/parker/sciatica/"]
+    assert "Written by the front desk." in wp.get("/parker/sciatica/")[1]
+    # not published with the new content: verify does not check it, no post will announce it
+    assert "/parker/sciatica/" not in report.targets[0].published
+
+    proc = run_seo("publish", "--root", str(root), "--no-audit", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "A new sentence from the clinic" in wp.get("/parker/sciatica/")[1]
+    assert publish_site(Project.open(root), audit=False).targets[0].writes == 0
+
+
+def test_a_page_the_tool_did_not_create_is_never_touched(root: Path, wp: Any) -> None:
+    own = wp.php("echo wp_insert_post(array('post_type' => 'page', 'post_status' => 'publish', "
+                 "'post_name' => 'parker', 'post_title' => 'Our Parker office', "
+                 "'post_content' => 'Hand-made by the clinic.'));")
+    report = publish_site(Project.open(root), audit=False)
+    skipped = {c.item: c.detail for c in report.targets[0].changes if c.action == "skip"}
+    assert f"WordPress page {own} (not created by this tool) already holds this path" in skipped["/parker/"]
+    assert "Hand-made by the clinic." in wp.get("/parker/")[1]
+    # the town's condition pages hang under the clinic's own page, at their paths
+    assert wp.get("/parker/sciatica/")[0] == 200
+    assert wp.php("$p = get_page_by_path('parker/sciatica'); echo $p->post_parent;") == own
+    assert publish_site(Project.open(root), audit=False).targets[0].writes == 0
+
+
+def test_dry_run_with_example_values_says_it_would_refuse(wp: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root = clinic_root(tmp_path / "c", url=wp.url)
+    set_config(root, site_publish=[wordpress_target(wp)])
+    site_yaml = root / "config/site.yaml"  # one value still an example
+    site_yaml.write_text(site_yaml.read_text().replace("  email: ", "  email: !example ", 1))
+    monkeypatch.setenv("SEO_WORDPRESS_PASSWORD", wp.password)
+    assert run_seo("pages", "build", "--root", str(root)).returncode == 0
+    proc = run_seo("publish", "--root", str(root), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "would create /parker/sciatica/" in proc.stdout
+    assert re.search(r"would refuse to publish: 1 example values remain in config \(first: "
+                     r"config/site\.yaml:\d+: business\.email\)", proc.stdout), proc.stdout
+    proc = run_seo("publish", "--root", str(root))
+    assert proc.returncode == 2 and proc.stderr.startswith("error: publish refused: 1 example values")
+    assert wp.get("/parker/")[0] == 404
+
+
+@pytest.mark.parametrize("case", ["password", "role", "plugin", "permalinks", "no-env"])
+def test_one_line_errors(case: str, root: Path, wp: Any) -> None:
+    env = {}
+    if case == "password":
+        env["SEO_WORDPRESS_PASSWORD"] = "abcd efgh ijkl mnop qrst uvwx"
+    elif case == "role":
+        env["SEO_WORDPRESS_PASSWORD"] = wp.add_user("reader", "subscriber")
+        set_config(root, site_publish=[wordpress_target(wp, user="reader")])
+    elif case == "plugin":
+        wp.php("require_once ABSPATH . 'wp-admin/includes/plugin.php'; "
+               "deactivate_plugins('seo-publish/seo-publish.php');")
+    elif case == "permalinks":
+        wp.php("update_option('permalink_structure', '');")
+    elif case == "no-env":
+        env["SEO_WORDPRESS_PASSWORD"] = ""
+    proc = run_seo("publish", "--root", str(root), "--no-audit", env=env)
+    expected = {
+        "password": (2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress rejected user "
+                        r"'clinic-admin' and the application password in \$SEO_WORDPRESS_PASSWORD \(401\)"),
+        "role": (2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress user 'reader' may "
+                    r"not do this \(403"),
+        "plugin": (2, r"error: config/site\.yaml: site\.publish\[0\]\.url: the companion plugin is not "
+                      r"active on http://127\.0\.0\.1:\d+/: install wordpress/seo-publish"),
+        "permalinks": (2, r"error: config/site\.yaml: site\.publish\[0\]\.url: WordPress permalinks "
+                          r"are set to Plain"),
+        "no-env": (3, r"not configured: \$SEO_WORDPRESS_PASSWORD is not set"),
+    }[case]
+    assert proc.returncode == expected[0], proc.stdout + proc.stderr
+    assert re.match(expected[1], proc.stderr), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    for secret in ("abcd efgh", wp.password):
+        assert secret not in proc.stderr + proc.stdout

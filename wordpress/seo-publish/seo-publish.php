@@ -1,0 +1,343 @@
+<?php
+/**
+ * Plugin Name:       SEO Publish Companion
+ * Description:       Lets the `seo` tool publish its location pages to this site: each page's title, meta description, canonical, robots and JSON-LD are stored as page meta and printed in the page's head. Touches only pages the tool created.
+ * Version:           1.0.0
+ * Requires at least: 6.1
+ * Requires PHP:      7.4
+ * License:           MIT
+ * Text Domain:       seo-publish
+ *
+ * What it does, and nothing more:
+ * - registers the tool's page meta (`_seo_*`) for the REST API, writable by users who can edit pages;
+ * - prints, for the tool's pages only, the <title>, meta description, Open Graph basics, the canonical
+ *   link and the JSON-LD, and merges the tool's robots directives into WordPress's own robots meta;
+ * - prints the tool's page body exactly as sent (no wpautop, texturize or shortcodes: it is already HTML)
+ *   until a person edits the page in WordPress, after which WordPress renders it as usual;
+ * - records a fingerprint of every page the tool writes, so the tool can tell when staff edited it;
+ * - keeps the tool's noindex pages out of WordPress's own sitemap.
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const SEO_PUBLISH_VERSION = '1.0.0';
+const SEO_PUBLISH_HEADER  = 'x-seo-publish'; // sent by the tool on every write it makes
+
+/** The meta keys the tool writes. `_seo_path` marks a page as the tool's. */
+function seo_publish_keys() {
+	return array( '_seo_path', '_seo_hash', '_seo_role', '_seo_title', '_seo_description',
+		'_seo_canonical', '_seo_robots', '_seo_jsonld' );
+}
+
+function seo_publish_sanitize( $value, $key ) {
+	$value = is_string( $value ) ? $value : '';
+	switch ( $key ) {
+		case '_seo_jsonld':
+			if ( '' === $value ) {
+				return '';
+			}
+			$data = json_decode( $value, true );
+			return is_array( $data ) ? $value : '';
+		case '_seo_canonical':
+			return esc_url_raw( $value, array( 'http', 'https' ) );
+		case '_seo_robots':
+			return preg_match( '/^[a-z0-9:,\- ]{0,200}$/', $value ) ? $value : '';
+		case '_seo_path':
+			return preg_match( '#^/([a-z0-9\-]+/)*$#', $value ) ? $value : '';
+		case '_seo_hash':
+			return preg_match( '/^[0-9a-f]{0,64}$/', $value ) ? $value : '';
+		case '_seo_role':
+			return in_array( $value, array( 'page', 'container', '' ), true ) ? $value : '';
+		default: // title, description: one line of plain text
+			return trim( preg_replace( '/[\r\n\t]+/', ' ', wp_strip_all_tags( $value ) ) );
+	}
+}
+
+add_action(
+	'init',
+	function () {
+		foreach ( seo_publish_keys() as $key ) {
+			register_post_meta(
+				'page',
+				$key,
+				array(
+					'type'              => 'string',
+					'single'            => true,
+					'default'           => '',
+					'show_in_rest'      => true,
+					'sanitize_callback' => function ( $value ) use ( $key ) {
+						return seo_publish_sanitize( $value, $key );
+					},
+					'auth_callback'     => function () {
+						return current_user_can( 'edit_pages' );
+					},
+				)
+			);
+		}
+	}
+);
+
+/** sha256 of what a page shows: its title and body as stored. */
+function seo_publish_fingerprint( $post ) {
+	return hash( 'sha256', $post->post_title . "\0" . $post->post_content );
+}
+
+function seo_publish_is_tools( $post ) {
+	return $post && 'page' === $post->post_type && '' !== (string) get_post_meta( $post->ID, '_seo_path', true );
+}
+
+/** True when the page was changed by anyone but the tool since the tool last wrote it. */
+function seo_publish_edited( $post ) {
+	$written = (string) get_post_meta( $post->ID, '_seo_written', true );
+	return '' === $written || ! hash_equals( $written, seo_publish_fingerprint( $post ) );
+}
+
+// The tool's own writes carry a header; only they update the fingerprint.
+add_action(
+	'rest_after_insert_page',
+	function ( $post, $request ) {
+		if ( $request->get_header( SEO_PUBLISH_HEADER ) && seo_publish_is_tools( $post ) ) {
+			$post = get_post( $post->ID );
+			update_post_meta( $post->ID, '_seo_written', seo_publish_fingerprint( $post ) );
+		}
+	},
+	10,
+	2
+);
+
+// Read-only REST field: the plugin's version and whether staff edited the page.
+add_action(
+	'rest_api_init',
+	function () {
+		register_rest_field(
+			'page',
+			'seo',
+			array(
+				'get_callback' => function ( $data ) {
+					$post = get_post( $data['id'] );
+					if ( ! seo_publish_is_tools( $post ) ) {
+						return null;
+					}
+					return array(
+						'version' => SEO_PUBLISH_VERSION,
+						'edited'  => seo_publish_edited( $post ),
+					);
+				},
+				'schema'       => array(
+					'description' => 'The seo tool: plugin version and whether the page was edited in WordPress.',
+					'type'        => array( 'object', 'null' ),
+					'context'     => array( 'view', 'edit' ),
+					'readonly'    => true,
+				),
+			)
+		);
+	}
+);
+
+// What the tool checks before it writes anything: the plugin is active, the permalinks are pretty,
+// and what the publishing user may do.
+add_action(
+	'rest_api_init',
+	function () {
+		register_rest_route(
+			'seo-publish/v1',
+			'/status',
+			array(
+				'methods'             => 'GET',
+				'permission_callback' => function () {
+					return current_user_can( 'edit_pages' );
+				},
+				'callback'            => function () {
+					return array(
+						'version'         => SEO_PUBLISH_VERSION,
+						'wordpress'       => get_bloginfo( 'version' ),
+						'home'            => home_url( '/' ),
+						'permalinks'      => (string) get_option( 'permalink_structure' ),
+						'blog_public'     => (bool) get_option( 'blog_public' ),
+						'show_on_front'   => (string) get_option( 'show_on_front' ),
+						'page_on_front'   => (int) get_option( 'page_on_front' ),
+						'publish_pages'   => current_user_can( 'publish_pages' ),
+						'manage_options'  => current_user_can( 'manage_options' ),
+						'unfiltered_html' => current_user_can( 'unfiltered_html' ),
+					);
+				},
+			)
+		);
+	}
+);
+
+// `?seo_managed=1` lists only the tool's pages.
+add_filter(
+	'rest_page_collection_params',
+	function ( $params ) {
+		$params['seo_managed'] = array(
+			'description' => 'Only pages the seo tool created.',
+			'type'        => 'boolean',
+		);
+		return $params;
+	}
+);
+add_filter(
+	'rest_page_query',
+	function ( $args, $request ) {
+		if ( $request['seo_managed'] ) {
+			$args['meta_query']   = isset( $args['meta_query'] ) ? $args['meta_query'] : array();
+			$args['meta_query'][] = array(
+				'key'     => '_seo_path',
+				'value'   => '',
+				'compare' => '!=',
+			);
+		}
+		return $args;
+	},
+	10,
+	2
+);
+
+/** The page being shown, when it is one of the tool's. */
+function seo_publish_current() {
+	if ( ! is_singular( 'page' ) ) {
+		return null;
+	}
+	$post = get_queried_object();
+	return ( $post instanceof WP_Post && seo_publish_is_tools( $post ) ) ? $post : null;
+}
+
+function seo_publish_meta( $post, $key ) {
+	return (string) get_post_meta( $post->ID, $key, true );
+}
+
+function seo_publish_text( $value ) {
+	return htmlspecialchars( $value, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8', true );
+}
+
+// <title>: as sent. A non-empty answer here is printed as it is by both classic and block themes
+// (WordPress would otherwise texturize the quotes in it and append the site name).
+add_filter(
+	'pre_get_document_title',
+	function ( $title ) {
+		$post = seo_publish_current();
+		return ( $post && '' !== seo_publish_meta( $post, '_seo_title' ) ) ? seo_publish_text( seo_publish_meta( $post, '_seo_title' ) ) : $title;
+	},
+	99
+);
+
+add_filter(
+	'wp_title',
+	function ( $title ) {
+		$post = seo_publish_current();
+		return ( $post && '' !== seo_publish_meta( $post, '_seo_title' ) ) ? seo_publish_text( seo_publish_meta( $post, '_seo_title' ) ) : $title;
+	},
+	99
+);
+
+add_action(
+	'wp_head',
+	function () {
+		$post = seo_publish_current();
+		if ( ! $post ) {
+			return;
+		}
+		$description = seo_publish_meta( $post, '_seo_description' );
+		$title       = seo_publish_meta( $post, '_seo_title' );
+		$canonical   = seo_publish_meta( $post, '_seo_canonical' );
+		if ( '' !== $description ) {
+			echo '<meta name="description" content="' . seo_publish_text( $description ) . "\">\n";
+			echo '<meta property="og:description" content="' . seo_publish_text( $description ) . "\">\n";
+		}
+		if ( '' !== $title ) {
+			echo '<meta property="og:title" content="' . seo_publish_text( $title ) . "\">\n";
+		}
+		if ( '' !== $canonical ) {
+			echo '<meta property="og:url" content="' . esc_url( $canonical ) . "\">\n";
+		}
+		$raw  = seo_publish_meta( $post, '_seo_jsonld' );
+		$data = '' !== $raw ? json_decode( $raw, true ) : null;
+		if ( is_array( $data ) ) {
+			// Re-encoded so that nothing stored can close the script element.
+			$json = wp_json_encode( $data, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_HEX_TAG | JSON_HEX_AMP );
+			echo '<script type="application/ld+json">' . $json . "</script>\n";
+		}
+	},
+	2
+);
+
+add_filter(
+	'get_canonical_url',
+	function ( $url, $post ) {
+		if ( seo_publish_is_tools( $post ) ) {
+			$canonical = seo_publish_meta( $post, '_seo_canonical' );
+			if ( '' !== $canonical ) {
+				return $canonical;
+			}
+		}
+		return $url;
+	},
+	10,
+	2
+);
+
+// Robots: the tool's directives merged into WordPress's own robots meta (one tag, not two). A site set
+// to "Discourage search engines" keeps its noindex: the tool reports it instead of overriding it.
+add_filter(
+	'wp_robots',
+	function ( $robots ) {
+		$post = seo_publish_current();
+		if ( ! $post ) {
+			return $robots;
+		}
+		$wanted = array_filter( array_map( 'trim', explode( ',', seo_publish_meta( $post, '_seo_robots' ) ) ) );
+		foreach ( $wanted as $directive ) {
+			if ( 'noindex' === $directive || 'nofollow' === $directive ) {
+				unset( $robots[ substr( $directive, 2 ) ] );
+				$robots[ $directive ] = true;
+			} elseif ( ( 'index' === $directive || 'follow' === $directive ) && empty( $robots[ 'no' . $directive ] ) ) {
+				$robots[ $directive ] = true;
+			}
+		}
+		return $robots;
+	},
+	20
+);
+
+// The body exactly as the tool sent it, while nobody has edited the page in WordPress.
+add_filter(
+	'the_content',
+	function ( $content ) {
+		$post    = get_post();
+		$current = seo_publish_current();
+		if ( ! $post || ! $current || $post->ID !== $current->ID || seo_publish_edited( $post ) ) {
+			return $content;
+		}
+		return '<div class="seo-main" data-seo-main="' . esc_attr( SEO_PUBLISH_VERSION ) . '">' . $post->post_content . '</div>';
+	},
+	PHP_INT_MAX
+);
+
+// WordPress's own sitemap (wp-sitemap.xml): the tool's noindex pages stay out of it.
+add_filter(
+	'wp_sitemaps_posts_query_args',
+	function ( $args, $post_type ) {
+		if ( 'page' !== $post_type ) {
+			return $args;
+		}
+		$args['meta_query']   = isset( $args['meta_query'] ) ? $args['meta_query'] : array();
+		$args['meta_query'][] = array(
+			'relation' => 'OR',
+			array(
+				'key'     => '_seo_robots',
+				'compare' => 'NOT EXISTS',
+			),
+			array(
+				'key'     => '_seo_robots',
+				'value'   => 'noindex',
+				'compare' => 'NOT LIKE',
+			),
+		);
+		return $args;
+	},
+	10,
+	2
+);
