@@ -46,3 +46,15 @@ def ssh_target(server: Any, path: Path, **extra: Any) -> dict[str, Any]:
     return {"type": "ssh", "host": "127.0.0.1", "port": server.port, "user": server.user,
             "path": str(path), "key": str(server.user_key), "known_hosts": str(server.known_hosts),
             **extra}
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Any:
+    """The real CLI in-process (fast): .returncode, .stdout, .stderr like a subprocess's."""
+    from click.testing import CliRunner
+
+    from seo.cli import main
+    result = CliRunner().invoke(main, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    result.returncode = result.exit_code  # type: ignore[attr-defined]
+    return result

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 import yaml
 from conftest import run_seo
-from publish_support import clinic_root, set_config, wordpress_target
+from publish_support import cli, clinic_root, set_config, wordpress_target
 
 from seo.api import Project, build
 from seo.publish.api import publish_site
@@ -136,7 +136,7 @@ def test_page_edited_in_wordpress_is_left_alone_unless_forced(root: Path, wp: An
     # not published with the new content: verify does not check it, no post will announce it
     assert "/parker/sciatica/" not in report.targets[0].published
 
-    proc = run_seo("publish", "--root", str(root), "--no-audit", "--force")
+    proc = cli("publish", "--root", str(root), "--no-audit", "--force")
     assert proc.returncode == 0, proc.stderr
     assert "A new sentence from the clinic" in wp.get("/parker/sciatica/")[1]
     assert publish_site(Project.open(root), audit=False).targets[0].writes == 0
@@ -163,46 +163,48 @@ def test_dry_run_with_example_values_says_it_would_refuse(wp: Any, tmp_path: Pat
     site_yaml = root / "config/site.yaml"  # one value still an example
     site_yaml.write_text(site_yaml.read_text().replace("  email: ", "  email: !example ", 1))
     monkeypatch.setenv("SEO_WORDPRESS_PASSWORD", wp.password)
-    assert run_seo("pages", "build", "--root", str(root)).returncode == 0
-    proc = run_seo("publish", "--root", str(root), "--dry-run")
+    build(Project.open(root))
+    proc = cli("publish", "--root", str(root), "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "would create /parker/sciatica/" in proc.stdout
     assert re.search(r"would refuse to publish: 1 example values remain in config \(first: "
                      r"config/site\.yaml:\d+: business\.email\)", proc.stdout), proc.stdout
-    proc = run_seo("publish", "--root", str(root))
+    proc = run_seo("publish", "--root", str(root))  # the real command, once
     assert proc.returncode == 2 and proc.stderr.startswith("error: publish refused: 1 example values")
     assert wp.get("/parker/")[0] == 404
 
 
-@pytest.mark.parametrize("case", ["password", "role", "plugin", "permalinks", "no-env"])
-def test_one_line_errors(case: str, root: Path, wp: Any) -> None:
-    env = {}
-    if case == "password":
-        env["SEO_WORDPRESS_PASSWORD"] = "abcd efgh ijkl mnop qrst uvwx"
-    elif case == "role":
-        env["SEO_WORDPRESS_PASSWORD"] = wp.add_user("reader", "subscriber")
-        set_config(root, site_publish=[wordpress_target(wp, user="reader")])
-    elif case == "plugin":
-        wp.php("require_once ABSPATH . 'wp-admin/includes/plugin.php'; "
-               "deactivate_plugins('seo-publish/seo-publish.php');")
-    elif case == "permalinks":
-        wp.php("update_option('permalink_structure', '');")
-    elif case == "no-env":
-        env["SEO_WORDPRESS_PASSWORD"] = ""
-    proc = run_seo("publish", "--root", str(root), "--no-audit", env=env)
-    expected = {
-        "password": (2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress rejected user "
-                        r"'clinic-admin' and the application password in \$SEO_WORDPRESS_PASSWORD \(401\)"),
-        "role": (2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress user 'reader' may "
-                    r"not do this \(403"),
-        "plugin": (2, r"error: config/site\.yaml: site\.publish\[0\]\.url: the companion plugin is not "
-                      r"active on http://127\.0\.0\.1:\d+/: install wordpress/seo-publish"),
-        "permalinks": (2, r"error: config/site\.yaml: site\.publish\[0\]\.url: WordPress permalinks "
-                          r"are set to Plain"),
-        "no-env": (3, r"not configured: \$SEO_WORDPRESS_PASSWORD is not set"),
-    }[case]
-    assert proc.returncode == expected[0], proc.stdout + proc.stderr
-    assert re.match(expected[1], proc.stderr), proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
-    for secret in ("abcd efgh", wp.password):
-        assert secret not in proc.stderr + proc.stdout
+def test_one_line_errors(root: Path, wp: Any) -> None:
+    """Each bad setting or site state gives one line naming what to fix, never the password."""
+    reader = wp.add_user("reader", "subscriber")
+    cases = [
+        ("no-env", {"SEO_WORDPRESS_PASSWORD": ""}, None,
+         3, r"not configured: \$SEO_WORDPRESS_PASSWORD is not set"),
+        ("password", {"SEO_WORDPRESS_PASSWORD": "abcd efgh ijkl mnop qrst uvwx"}, None,
+         2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress rejected user "
+            r"'clinic-admin' and the application password in \$SEO_WORDPRESS_PASSWORD \(401\)"),
+        ("role", {"SEO_WORDPRESS_PASSWORD": reader}, None,
+         2, r"error: config/site\.yaml: site\.publish\[0\]\.user: WordPress user 'reader' may "
+            r"not do this \(403"),
+        ("permalinks", {}, "update_option('permalink_structure', '');",
+         2, r"error: config/site\.yaml: site\.publish\[0\]\.url: WordPress permalinks are set to Plain"),
+        ("plugin", {}, "update_option('permalink_structure', '/%postname%/'); "
+                       "require_once ABSPATH . 'wp-admin/includes/plugin.php'; "
+                       "deactivate_plugins('seo-publish/seo-publish.php');",
+         2, r"error: config/site\.yaml: site\.publish\[0\]\.url: the companion plugin is not "
+            r"active on http://127\.0\.0\.1:\d+/: install wordpress/seo-publish"),
+    ]
+    for case, env, php, code, expected in cases:
+        if case == "role":
+            set_config(root, site_publish=[wordpress_target(wp, user="reader")])
+        elif case == "permalinks":
+            set_config(root, site_publish=[wordpress_target(wp)])
+        if php:
+            wp.php(php)
+        proc = cli("publish", "--root", str(root), "--no-audit", env=env)
+        assert proc.returncode == code, (case, proc.stdout + proc.stderr)
+        assert re.match(expected, proc.stderr), (case, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+        for secret in ("abcd efgh", wp.password, reader):
+            assert secret not in proc.stderr + proc.stdout
+    assert wp.get("/parker/")[0] == 404

@@ -47,6 +47,7 @@ class TargetReport:
     previous: str = ""  # ssh: the release it replaced
     refused: str = ""  # why a real publish refuses (a dry run says it would)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else happened (releases made, removed)
     published: dict[str, str] = field(default_factory=dict)  # page path -> content hash it now holds
     states: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (state, detail)
     remote_ids: dict[str, str] = field(default_factory=dict)  # page path -> id at the target
@@ -74,6 +75,7 @@ class TargetReport:
             if ch.action == "unchanged" or (not verbose and ch.action != "skip"):
                 continue
             out.append("  " + ch.line(self.dry_run))
+        out += [f"  {n}" for n in self.notes]
         out += [f"  warning: {w}" for w in self.warnings]
         if self.refused:
             out.append(f"  {'would refuse' if self.dry_run else 'refused'}: {self.refused}")

@@ -111,7 +111,9 @@ def http_fetcher(user_agent: str, sleep: Callable[[float], None] = time.sleep,
                     if resp.status_code >= 500 and attempt < retries:
                         sleep(1.0 * (attempt + 1))
                         continue
-                    return Fetched(resp.status_code, data.decode(resp.encoding or "utf-8", "replace"),
+                    declared = "charset=" in resp.headers.get("Content-Type", "").lower()
+                    charset = (resp.encoding if declared else None) or "utf-8"
+                    return Fetched(resp.status_code, data.decode(charset, "replace"),
                                    resp.headers.get("Location", ""),
                                    resp.headers.get("X-Robots-Tag", ""))
             except requests.RequestException as exc:
