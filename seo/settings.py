@@ -390,6 +390,15 @@ class GbpSettings(Strict):
     timeout: float = Field(default=30, gt=0)
 
 
+def check_host(value: str) -> str:
+    """A host name or IP address, optionally with :port (no scheme, no path); lower-cased."""
+    if not re.match(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+                    r"(?::\d{1,5})?$", value.strip().lower()):
+        raise ValueError(f"{value!r} is not a host name (give e.g. partner.example.com, "
+                         "without https:// or a path)")
+    return value.strip().lower()
+
+
 class AuditSettings(Strict):
     """Site audit (`seo audit`): the crawl's limits and manners, and the checks' thresholds."""
 
@@ -404,6 +413,8 @@ class AuditSettings(Strict):
     title_max: int = Field(default=60, ge=10)
     description_max: int = Field(default=155, ge=20)
     max_page_kb: int = Field(default=500, ge=1)  # HTML bigger than this is "oversized"
+    # other hosts a rel=canonical may name (e.g. a syndication partner): not reported, not fetched
+    canonical_hosts: list[Annotated[str, AfterValidator(check_host)]] = []
 
 
 def check_header_text(value: str) -> str:

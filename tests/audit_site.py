@@ -12,6 +12,7 @@ import ipaddress
 import json
 import ssl
 import threading
+import urllib.parse
 from pathlib import Path
 
 NAME, STREET, LOCALITY, POSTAL, PHONE = ("Example Acupuncture", "1 Test Street", "Alpha", "80000",
@@ -77,8 +78,9 @@ class PlantedSite:
 
     # -- pages ----------------------------------------------------------------------------------
     def page(self, path: str, *, title: str | None = None, desc: str | None = None, h1: int = 1,
-             canonical: str | None = "self", robots: str = "index, follow", extra: str = "",
-             jsonld: list[str] | None = None, phone: str = PHONE, links: tuple[str, ...] = ()) -> None:
+             canonical: str | tuple[str, ...] | None = "self", robots: str = "index, follow",
+             extra: str = "", jsonld: list[str] | None = None, phone: str = PHONE,
+             links: tuple[str, ...] = (), headers: dict[str, str] | None = None) -> None:
         slug = path.strip("/") or "home"
         title = f"Page {slug} | {NAME}" if title is None else title
         desc = f"All about {slug} at our clinic." if desc is None else desc
@@ -89,7 +91,8 @@ class PlantedSite:
         if canonical == "self":
             head.append(f'<link rel="canonical" href="{self.origin}{path}">')
         elif canonical:
-            head.append(f'<link rel="canonical" href="{canonical}">')
+            for href in (canonical,) if isinstance(canonical, str) else canonical:
+                head.append(f'<link rel="canonical" href="{href}">')
         for block in jsonld if jsonld is not None else [json.dumps(business())]:
             head.append(f'<script type="application/ld+json">{block}</script>')
         body = "".join(f"<h1>Heading {i} of {slug}</h1>" for i in range(h1))
@@ -99,7 +102,8 @@ class PlantedSite:
                  f'<br><a href="tel:{phone}">{phone}</a></address></footer>')
         html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{"".join(head)}</head>'
                 f'<body><main>{body}</main></body></html>')
-        self.routes[path] = (200, {"Content-Type": "text/html; charset=utf-8"}, html.encode())
+        self.routes[path] = (200, {"Content-Type": "text/html; charset=utf-8", **(headers or {})},
+                             html.encode())
 
     def status(self, path: str, code: int, location: str = "") -> None:
         headers = {"Content-Type": "text/html"}
@@ -189,7 +193,7 @@ def serve(site: PlantedSite, folder: Path) -> http.server.HTTPServer:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
+            path = urllib.parse.unquote(self.path.split("?", 1)[0])
             site.requested.append(path)
             code, headers, body = site.routes.get(path, (404, {"Content-Type": "text/html"},
                                                          b"<html><body>not found</body></html>"))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+from seo.audit.canonical import Canonical, link_header_canonicals, read_canonical
 from seo.audit.catalog import CATALOG, Finding
 from seo.audit.checks import CheckContext, Place, check_page, digits, nap_differences
 from seo.audit.extract import extract
@@ -16,7 +19,7 @@ SCOPE = Scope(origin="http://127.0.0.1:8081", aliases=("https://clinic.test",), 
 CTX = CheckContext(names=frozenset({"Example Acupuncture"}),
                    places=(Place("Example Acupuncture", "1 Test Street", "Alpha", "80000",
                                  "+1-303-555-0100"),),
-                   phones=frozenset({digits("+1-303-555-0100")}), https=True)
+                   phones=frozenset({digits("+1-303-555-0100")}), https=True, scope=SCOPE)
 CLINIC = {"@type": "MedicalClinic", "name": "Example Acupuncture", "telephone": "(303) 555-0100",
           "url": "https://clinic.test/", "geo": {"latitude": 1, "longitude": 2},
           "openingHoursSpecification": [{}],
@@ -102,3 +105,87 @@ def test_site_level_duplicates_and_orphans() -> None:
                                 h1=1, canonicals=[o + path], canonical_url=o + path, links=links))
     found = {(f.type, f.page) for f in analyzer.finish()}
     assert found == {("title_duplicate", "/a/"), ("title_duplicate", "/b/"), ("orphan", "/b/")}
+
+
+def canon(html_hrefs: list[str], header: list[str] = (), base: str = "",  # type: ignore[assignment]
+          hosts: frozenset[str] = frozenset()) -> Canonical:
+    record = PageRecord(url="http://127.0.0.1:8081/p/", status=200, html=True,
+                        canonicals=list(html_hrefs), canonical_links=list(header), base=base)
+    return read_canonical(record, SCOPE, hosts)
+
+
+def test_link_header_canonicals() -> None:
+    values = ['<https://clinic.test/a,b/>; rel="alternate canonical"; title="x, y",'
+              ' </c/>; rel=preload', '</d/>;rel=CANONICAL', '<https://e.test/>; anchor="#x"']
+    assert link_header_canonicals(values) == ["https://clinic.test/a,b/", "/d/"]
+
+
+def test_canonical_read_on_the_page() -> None:
+    o = SCOPE.origin
+    assert canon(["https://clinic.test/p/"]) == Canonical(target=o + "/p/")
+    assert canon([]).problems == (("canonical_missing", ""),)
+    assert canon([" "]).problems == (("canonical_missing", "empty href"),)
+    # relative: resolved (against <base href> when there is one) and still used
+    assert canon(["x/"], base=o + "/sub/") == Canonical(o + "/sub/x/", (("canonical_relative", "x/"),))
+    assert canon([], header=["/q/"]).target == o + "/q/"
+    for href in ("file:///usr/share/doc/p.html", "javascript:void(0)", "FTP://clinic.test/p/",
+                 "data:text/html," + "x" * 500):
+        found = canon([href])
+        assert found.target == "" and [k for k, _ in found.problems] == ["canonical_not_http"]
+    assert len(canon(["data:text/html," + "x" * 500]).problems[0][1]) == 103
+    assert canon(["https://x\x1b[31m.test/"]).problems[0][1].startswith("https://x\\x1b[31m.test/")
+    assert canon(["https://[x/"]).problems == (("canonical_broken", "https://[x/ is not a valid URL"),)
+    assert SCOPE.resolve("https://[x/", SCOPE.origin + "/") == (None, "")
+    assert canon(["http://clinic.test/p/"]).problems[0][0] == "canonical_scheme_mismatch"
+    assert canon(["https://other.test/p/"]).problems[0][0] == "canonical_cross_domain"
+    assert canon(["//other.test/p/"]).problems[0][0] == "canonical_relative"
+    assert canon(["https://other.test:8443/p/"], hosts=frozenset({"other.test:8443"})) == \
+        Canonical(target="https://other.test:8443/p/")
+    assert canon(["https://other.test/p/"], hosts=frozenset({"other.test"})).target
+    assert canon(["https://clinic.test:99999/"]).problems[0][0] == "canonical_broken"
+    # several: conflicting ones cancel out, identical ones are only untidy
+    conflicting = canon(["/a/", "https://clinic.test/b/"])
+    assert conflicting.target == "" and ("canonical_conflicting", "2 different canonicals: /a/, /b/") \
+        in conflicting.problems
+    assert canon(["https://clinic.test/p/", "https://clinic.test/p/"]) == \
+        Canonical(o + "/p/", (("canonical_repeated", "the same canonical 2 times"),))
+    # the Link header must agree with the HTML
+    assert canon(["https://clinic.test/p/"], header=["https://clinic.test/p/"]).target == o + "/p/"
+    mismatch = canon(["https://clinic.test/p/"], header=["https://clinic.test/q/"])
+    assert mismatch.target == "" and mismatch.problems == (
+        ("canonical_header_mismatch", "HTML names /p/; the Link header names /q/"),)
+
+
+def test_canonical_targets_judged_once_fetched() -> None:
+    o = SCOPE.origin
+    analyzer = Analyzer(SCOPE, CTX, o + "/")
+
+    def add(path: str, canonical: str = "", status: int = 200, **kw) -> None:
+        analyzer.add(PageRecord(url=o + path, status=status, html=status == 200, titles=["Same"],
+                                canonicals=[canonical or o + path], **kw))
+    add("/a/", o + "/b/")  # b is fine: a is canonicalised elsewhere
+    add("/b/")
+    add("/c/", o + "/d/")  # d is noindex by header
+    add("/d/", x_robots="noindex")
+    add("/e/", o + "/not-fetched/")  # beyond the page limit: taken on trust
+    add("/f/", o + "/a/")  # a chain: f -> a -> b
+    add("/g/", o + "/down/")  # targets that do not answer 200
+    add("/down/", status=0, error="ConnectionRefusedError: refused")
+    add("/h/", o + "/fails/")
+    add("/fails/", status=503)
+    found = {(f.type, f.page): f.detail for f in analyzer.finish() if f.type.startswith(("can", "title"))}
+    assert found == {("canonical_broken", "/g/"): "/down/: ConnectionRefusedError: refused",
+                     ("canonical_broken", "/h/"): "/fails/ answers 503",
+                     ("title_duplicate", "/g/"): "same title as /b/",
+                     ("title_duplicate", "/h/"): "same title as /b/",
+                     ("canonical_noindex", "/c/"): "/d/ is noindex",
+                     ("canonical_chain", "/f/"): "/a/ names another canonical: /f/ -> /a/ -> /b/",
+                     ("title_duplicate", "/c/"): "same title as /b/",
+                     ("title_duplicate", "/f/"): "same title as /b/"}
+
+
+def test_readme_finding_table_mirrors_the_catalog() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Site audit", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \| (error|warning|notice) \| (.+) \|$", section, re.M)
+    assert {name: (sev, what) for name, sev, what in rows} == CATALOG

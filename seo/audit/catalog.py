@@ -21,10 +21,28 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "description_too_long": ("warning", "meta description longer than audit.description_max"),
     "h1_missing": ("warning", "no <h1>"),
     "h1_multiple": ("warning", "more than one <h1>"),
-    "canonical_missing": ("warning", "no rel=canonical"),
-    "canonical_relative": ("warning", "rel=canonical is a relative URL"),
-    "canonical_broken": ("error", "rel=canonical points at a URL that does not answer 200"),
-    "canonical_noindex": ("error", "rel=canonical points at a noindex URL"),
+    "canonical_missing": ("warning", "no rel=canonical (neither a `<link>` tag nor a `Link` "
+                                     "header)"),
+    "canonical_relative": ("warning", "rel=canonical is a relative URL (used, but fragile)"),
+    "canonical_not_http": ("error", "rel=canonical is not an http(s) URL (file:, ftp:, "
+                                    "javascript:, data:...): ignored by search engines"),
+    "canonical_scheme_mismatch": ("warning", "rel=canonical names the site's own host over the other "
+                                           "scheme (http:// on an https:// site, or the reverse)"),
+    "canonical_cross_domain": ("warning", "rel=canonical on another host, not listed in "
+                                          "audit.canonical_hosts"),
+    "canonical_conflicting": ("error", "several different canonicals on one page (search engines "
+                                       "ignore them all)"),
+    "canonical_repeated": ("notice", "the same canonical given more than once"),
+    "canonical_header_mismatch": ("error", "the HTTP Link header names another canonical than "
+                                           "the HTML"),
+    "canonical_broken": ("error", "rel=canonical points at a URL that does not answer 200 (or is "
+                                  "not a valid URL)"),
+    "canonical_blocked": ("error", "rel=canonical points at a URL robots.txt disallows"),
+    "canonical_redirect": ("warning", "rel=canonical points at a URL that redirects"),
+    "canonical_noindex": ("error", "rel=canonical points at a noindex URL (meta robots or "
+                                   "X-Robots-Tag)"),
+    "canonical_chain": ("warning", "rel=canonical points at a page that names another canonical "
+                                   "(a chain or loop)"),
     "noindex_unexpected": ("error", "noindex on a page meant to be indexed (built as indexable, "
                                     "or listed in the sitemap)"),
     "jsonld_invalid": ("error", "a JSON-LD block that does not parse"),

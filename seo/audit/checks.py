@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .canonical import Canonical, read_canonical
 from .catalog import Finding
 from .records import PageRecord
+from .scope import Scope, origin_of
 
 # schema.org LocalBusiness and its common subtypes; the configured business.type is added.
 _TYPES = """
@@ -63,9 +65,11 @@ class CheckContext:
     description_max: int = 155
     max_page_kb: int = 500
     https: bool = False
+    canonical_hosts: frozenset[str] = frozenset()  # other hosts a canonical may name
+    scope: Scope | None = None  # the audited site; None: each page's own origin
 
     @classmethod
-    def from_site(cls, site: Any, settings: Any, https: bool) -> CheckContext:
+    def from_site(cls, site: Any, settings: Any, scope: Scope) -> CheckContext:
         biz = site.config.business
         places = tuple(Place(loc.name, loc.address.street, loc.address.locality,
                              loc.address.postal_code, loc.telephone) for loc in site.config.locations)
@@ -73,15 +77,18 @@ class CheckContext:
                    phones=frozenset({digits(biz.telephone), *(digits(p.telephone) for p in places)}),
                    business_types=LOCAL_BUSINESS_TYPES | {biz.type}, title_max=settings.title_max,
                    description_max=settings.description_max, max_page_kb=settings.max_page_kb,
-                   https=https)
+                   https=scope.https, canonical_hosts=frozenset(settings.canonical_hosts),
+                   scope=scope)
 
 
 def is_noindex(record: PageRecord) -> bool:
     return "noindex" in record.robots or "noindex" in record.x_robots or "none" in record.robots.split(", ")
 
 
-def check_page(record: PageRecord, ctx: CheckContext, page: str) -> list[Finding]:
-    """Findings about one fetched HTML page on its own (`page` is how findings name it)."""
+def check_page(record: PageRecord, ctx: CheckContext, page: str,
+               canonical: Canonical | None = None) -> list[Finding]:
+    """Findings about one fetched HTML page on its own (`page` is how findings name it).
+    `canonical`: the page's canonical already read (`read_canonical`), to save reading it twice."""
     if not record.html:
         return []
     out: list[Finding] = []
@@ -103,10 +110,10 @@ def check_page(record: PageRecord, ctx: CheckContext, page: str) -> list[Finding
         add("h1_missing")
     elif record.h1 > 1:
         add("h1_multiple", f"{record.h1} h1 elements")
-    if not record.canonicals or not record.canonicals[0].strip():
-        add("canonical_missing")
-    elif not record.canonicals[0].strip().startswith(("http://", "https://")):
-        add("canonical_relative", record.canonicals[0].strip())
+    if canonical is None:
+        scope = ctx.scope or Scope(origin=origin_of(record.url))
+        canonical = read_canonical(record, scope, ctx.canonical_hosts)
+    out += [Finding(kind, page, "", detail) for kind, detail in canonical.problems]
     if ctx.https and record.insecure:
         add("mixed_content", _some(record.insecure))
     if record.img_no_alt:

@@ -54,6 +54,8 @@ def audit(url: str | None, root: Path | None, built: bool, max_pages: str | None
         click.echo(f.line())
     c = result.counts
     more = " (stopped at the page limit)" if result.crawl.truncated else ""
+    if result.crawl.canonical_fetches:
+        more += f" ({result.crawl.canonical_fetches} fetched only as canonical targets)"
     click.echo(f"audit {result.audit_id} of {result.start_url}: {result.pages} URLs{more} in "
                f"{result.crawl.seconds:.1f}s; {c['error']} errors, {c['warning']} warnings, "
                f"{c['notice']} notices")

@@ -41,6 +41,7 @@ class CrawlOptions:
 @dataclass
 class CrawlStats:
     requested: int = 0
+    canonical_fetches: int = 0  # of those, URLs fetched only as some page's canonical target
     truncated: bool = False
     finish_reason: str = ""
     seconds: float = 0.0
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     args.stats.write_text(json.dumps({
         "requested": min(len(spider.scheduled), opts.max_pages) if spider else 0,
+        "canonical_fetches": spider.canonical_fetches if spider else 0,
         "truncated": bool(spider and spider.truncated),
         "finish_reason": str(stats.get("finish_reason", "")),
     }), encoding="utf-8")
@@ -151,7 +153,8 @@ def run_crawl(opts: CrawlOptions, workdir: Path,
         last = tail[-1] if tail else f"exit status {status}"
         raise ExternalError(f"crawl of {opts.start_url} failed: {last}")
     raw = json.loads(stats_path.read_text(encoding="utf-8"))
-    return out, CrawlStats(requested=raw["requested"], truncated=raw["truncated"],
+    return out, CrawlStats(requested=raw["requested"], canonical_fetches=raw["canonical_fetches"],
+                           truncated=raw["truncated"],
                            finish_reason=raw["finish_reason"], seconds=seconds,
                            peak_rss_mb=rss_kb / 1024)
 

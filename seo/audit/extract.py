@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from .canonical import read_canonical
 from .records import PageRecord
 from .scope import Scope
 
@@ -87,9 +88,9 @@ def extract(record: PageRecord, body: bytes, encoding: str, scope: Scope) -> lis
                 record.insecure.append(src)
         elif tag == "object" and (el.get("data") or "").startswith("http://"):
             record.insecure.append(el.get("data") or "")
-    if record.canonicals:
-        href = record.canonicals[0].strip()
-        url, absolute = resolve(href, base)
-        record.canonical_url = url or absolute
+    if base != record.url:
+        record.base = base
+    if record.canonicals or record.canonical_links:
+        record.canonical_url = read_canonical(record, scope).target
     record.link_count = len(links)
     return list(links)

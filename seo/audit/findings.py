@@ -1,6 +1,11 @@
 """Site-level checks over the whole crawl: links, redirects, duplicates, canonical targets,
 noindex, sitemap coverage and orphans. Records are streamed in; only a small summary per URL
 is kept, so a 10,000-page crawl does not hold every page in memory.
+
+A page counts as canonicalised elsewhere only when its canonical is valid: usable on the page
+(canonical.py) and answered by its target with a 200, indexable, and not canonicalised further.
+Every other page takes part in the duplicate title and description checks, as search engines
+ignore a canonical they cannot use.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .canonical import read_canonical, shown
 from .catalog import Finding
 from .checks import CheckContext, check_page, is_noindex
 from .records import PageRecord, Record, SitemapRecord
@@ -21,7 +27,7 @@ class Summary:
     referer: str
     html: bool
     noindex: bool
-    canonical: str
+    canonical: str  # the canonical when usable on the page (canonical.Canonical.target), else ""
     redirect_to: str
     error: str
 
@@ -36,7 +42,7 @@ class Analyzer:
         self.inlink: dict[str, str] = {}  # target -> first page linking to it
         self.sitemap_of: dict[str, str] = {}  # listed URL -> sitemap listing it
         self.sitemaps: list[SitemapRecord] = []
-        self.titles: dict[str, list[str]] = defaultdict(list)
+        self.titles: dict[str, list[str]] = defaultdict(list)  # title -> indexable URLs with it
         self.descriptions: dict[str, list[str]] = defaultdict(list)
         self.findings: list[Finding] = []
 
@@ -51,28 +57,30 @@ class Analyzer:
     def _add_page(self, r: PageRecord) -> None:
         page = self.scope.path(r.url)
         noindex = is_noindex(r)
-        self.pages[r.url] = Summary(r.status, r.via, r.referer, r.html, noindex, r.canonical_url,
-                                    r.redirect_to, r.error)
+        canonical = read_canonical(r, self.scope, self.ctx.canonical_hosts) if r.html else None
+        self.pages[r.url] = Summary(r.status, r.via, r.referer, r.html, noindex,
+                                    canonical.target if canonical else "", r.redirect_to, r.error)
         for target in r.links:
             self.inlink.setdefault(target, r.url)
         if not r.html:
             return
-        self.findings += check_page(r, self.ctx, page)
-        if not noindex and r.canonical_url in ("", r.url):
+        self.findings += check_page(r, self.ctx, page, canonical)
+        if not noindex:  # whether it is canonicalised elsewhere is known once the crawl is done
             if r.titles and r.titles[0].strip():
-                self.titles[r.titles[0].strip()].append(page)
+                self.titles[r.titles[0].strip()].append(r.url)
             if r.descriptions and r.descriptions[0].strip():
-                self.descriptions[r.descriptions[0].strip()].append(page)
+                self.descriptions[r.descriptions[0].strip()].append(r.url)
 
     # -- site level ---------------------------------------------------------------------------------
     def finish(self) -> list[Finding]:
         out = list(self.findings)
         out += self._statuses()
         out += self._redirects()
-        out += self._duplicates("title_duplicate", self.titles, "title")
-        out += self._duplicates("description_duplicate", self.descriptions, "description")
-        out += self._canonicals()
-        out += self._sitemap()
+        canonical_findings, elsewhere = self._canonicals()
+        out += canonical_findings
+        out += self._duplicates("title_duplicate", self.titles, "title", elsewhere)
+        out += self._duplicates("description_duplicate", self.descriptions, "description", elsewhere)
+        out += self._sitemap(elsewhere)
         return sorted(set(out), key=lambda f: (f.page, f.type, f.linking))
 
     def _link_source(self, url: str) -> str:
@@ -114,45 +122,79 @@ class Analyzer:
                 seen.add(nxt)
                 target = self.pages.get(nxt)
                 nxt = target.redirect_to if target is not None else ""
-            shown = " -> ".join(path(u) for u in hops)
+            route = " -> ".join(path(u) for u in hops)
             n = len(hops) - 1
             if loop:
                 out.append(Finding("redirect_chain", path(url), self._link_source(url),
-                                   f"redirect loop: {shown}"))
+                                   f"redirect loop: {route}"))
             elif n >= 2:
                 out.append(Finding("redirect_chain", path(url), self._link_source(url),
-                                   f"{n} redirects: {shown}"))
+                                   f"{n} redirects: {route}"))
             else:
-                out.append(Finding("redirect", path(url), self._link_source(url), shown))
+                out.append(Finding("redirect", path(url), self._link_source(url), route))
         return out
 
-    @staticmethod
-    def _duplicates(kind: str, groups: dict[str, list[str]], what: str) -> list[Finding]:
+    def _duplicates(self, kind: str, groups: dict[str, list[str]], what: str,
+                    elsewhere: set[str]) -> list[Finding]:
         out = []
-        for pages in groups.values():
+        path = self.scope.path
+        for urls in groups.values():
+            pages = sorted(path(u) for u in urls if u not in elsewhere)
             if len(pages) > 1:
-                first, *rest = sorted(pages)
+                first, *rest = pages
                 out += [Finding(kind, p, "", f"same {what} as {first}") for p in rest]
         return out
 
-    def _canonicals(self) -> list[Finding]:
-        out = []
-        path = self.scope.path
+    def _canonicals(self) -> tuple[list[Finding], set[str]]:
+        """Findings about what canonical targets answer, and the pages validly canonicalised
+        elsewhere (a target not fetched, by the page limit or ignore_paths, or on an allowed
+        host, is taken on trust)."""
+        out, elsewhere = [], set()
         for url, s in self.pages.items():
             if not s.html or not s.canonical or s.canonical == url:
                 continue
-            target = self.pages.get(s.canonical)
-            if target is None:
-                continue  # off-site, or not fetched within the limits
-            if target.status != 200:
-                detail = (f"{path(s.canonical)} answers {target.status}" if target.status
-                          else f"{path(s.canonical)}: {target.error}")
-                out.append(Finding("canonical_broken", path(url), "", detail))
-            elif target.noindex:
-                out.append(Finding("canonical_noindex", path(url), "", f"{path(s.canonical)} is noindex"))
-        return out
+            problem = self._target_problem(url, s.canonical)
+            if problem is None:
+                elsewhere.add(url)
+            else:
+                out.append(Finding(problem[0], self.scope.path(url), "", problem[1]))
+        return out, elsewhere
 
-    def _sitemap(self) -> list[Finding]:
+    def _target_problem(self, url: str, canonical: str) -> tuple[str, str] | None:
+        """Why search engines would not use the canonical target, or None when they would."""
+        target = self.pages.get(canonical)
+        name = shown(self.scope.path(canonical))
+        if target is None:
+            return None
+        if target.status == 0 and "robots.txt" in target.error.lower():
+            return "canonical_blocked", f"{name} is disallowed by robots.txt"
+        if target.status == 0:
+            return "canonical_broken", f"{name}: {target.error}"
+        if 300 <= target.status < 400:
+            to = shown(self.scope.path(target.redirect_to)) if target.redirect_to else "nowhere"
+            return "canonical_redirect", f"{name} answers {target.status}, redirecting to {to}"
+        if target.status != 200:
+            return "canonical_broken", f"{name} answers {target.status}"
+        if target.noindex:
+            return "canonical_noindex", f"{name} is noindex"
+        if target.canonical and target.canonical != canonical:
+            hops = self._canonical_hops([url, canonical, target.canonical])
+            loop = " (a loop)" if hops[-1] in hops[:-1] else ""
+            return "canonical_chain", (f"{name} names another canonical{loop}: "
+                                       + " -> ".join(shown(self.scope.path(u)) for u in hops))
+        return None
+
+    def _canonical_hops(self, hops: list[str], limit: int = 10) -> list[str]:
+        """The chain of canonicals from `hops`, followed until a page names itself (or none, or
+        one not fetched), a URL comes round again, or `limit` URLs."""
+        while len(hops) < limit and hops[-1] not in hops[:-1]:
+            page = self.pages.get(hops[-1])
+            if page is None or not page.canonical or page.canonical == hops[-1]:
+                break
+            hops.append(page.canonical)
+        return hops
+
+    def _sitemap(self, elsewhere: set[str]) -> list[Finding]:
         out = []
         path = self.scope.path
         for url, s in self.pages.items():
@@ -169,7 +211,7 @@ class Analyzer:
             if s is not None and 300 <= s.status < 500:
                 out.append(Finding("sitemap_broken_url", path(url), path(listed_in), f"HTTP {s.status}"))
         for url, s in self.pages.items():
-            indexable = s.status == 200 and s.html and not s.noindex and s.canonical in ("", url)
+            indexable = s.status == 200 and s.html and not s.noindex and url not in elsewhere
             if indexable and url not in self.sitemap_of:
                 out.append(Finding("not_in_sitemap", path(url)))
             if (s.status == 200 and s.html and not self.truncated and url not in self.inlink

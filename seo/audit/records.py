@@ -30,8 +30,10 @@ class PageRecord:
     titles: list[str] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     robots: str = ""  # meta robots/googlebot content, lower case
-    canonicals: list[str] = field(default_factory=list)  # hrefs as written
-    canonical_url: str = ""  # the first canonical, resolved (crawl space when internal)
+    canonicals: list[str] = field(default_factory=list)  # <link rel=canonical> hrefs as written
+    canonical_links: list[str] = field(default_factory=list)  # Link header rel=canonical targets
+    base: str = ""  # the <base href> relative URLs resolve against, when the page has one
+    canonical_url: str = ""  # the canonical when usable on the page (canonical.read_canonical)
     h1: int = 0
     jsonld: list[str] = field(default_factory=list)  # raw text of each ld+json script
     tel: list[str] = field(default_factory=list)  # tel: link targets

@@ -116,7 +116,7 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
         try:
             meant = ({p for p, row in store.page_rows().items() if row["indexable"] and not row["removed"]}
                      if own_site else set())
-            ctx = CheckContext.from_site(site, settings, https=scope.https)
+            ctx = CheckContext.from_site(site, settings, scope)
             analyzer = Analyzer(scope, ctx, scope.internal(start) or start, meant_indexable=meant)
             _, stats = run_crawl(opts, tmp, analyzer.add)  # pages are checked as they arrive
             analyzer.truncated = stats.truncated
@@ -133,7 +133,8 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
                           truncated=stats.truncated, findings=findings)
     store.finish_run(run_id, "ok", {"audit_id": audit_id, "pages": len(analyzer.pages),
                                     **{s: counts.get(s, 0) for s in SEVERITIES},
-                                    "truncated": stats.truncated})
+                                    "truncated": stats.truncated,
+                                    "canonical_fetches": stats.canonical_fetches})
     return AuditResult(audit_id=audit_id, target=target, start_url=start, pages=len(analyzer.pages),
                        findings=findings, crawl=stats, diff=diff_audit(store, audit_id),
                        counts={s: counts.get(s, 0) for s in SEVERITIES})

@@ -62,7 +62,10 @@ class Scope:
         if href[0] == "/" and not href.startswith("//"):
             url = self.origin + href.split("#", 1)[0]
             return url, url
-        absolute = urljoin(base, href)
+        try:
+            absolute = urljoin(base, href)
+        except ValueError:  # an unbalanced [ in the host: not a URL
+            return None, ""
         if not absolute.startswith(("http://", "https://")):
             return None, absolute
         return self.internal(absolute), absolute

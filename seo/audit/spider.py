@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from .canonical import link_header_canonicals
 from .extract import extract
 from .records import PageRecord, SitemapRecord, to_item
 from .scope import Scope
@@ -37,6 +38,7 @@ class AuditSpider(scrapy.Spider):
         self.scheduled: set[str] = set()  # every URL requested (or refused by the page limit)
         self.linked: set[str] = set()  # every internal link target seen so far
         self.sitemaps: set[str] = set()
+        self.canonical_fetches = 0  # URLs requested only because a page names them as canonical
         self.truncated = False
 
     # -- scheduling -------------------------------------------------------------------------
@@ -50,7 +52,7 @@ class AuditSpider(scrapy.Spider):
             return None
         return scrapy.Request(url, callback=self.parse_page, errback=self.failed,
                               priority=priority - depth, dont_filter=True,
-                              meta={"via": via, "referer": referer, "depth": depth})
+                              meta={"via": via, "referer": referer, "depth": depth, "url": url})
 
     def _sitemap_request(self, url: str, referer: str) -> scrapy.Request | None:
         if url in self.sitemaps:
@@ -127,7 +129,10 @@ class AuditSpider(scrapy.Spider):
         meta = response.meta
         depth = meta["depth"]
         headers = response.headers
-        record = PageRecord(url=response.url, status=response.status, via=meta["via"],
+        # the URL as the site's links and canonicals write it (Scrapy percent-encodes the request's
+        # URL), so that every URL the checks compare is in one form
+        page_url = meta["url"]
+        record = PageRecord(url=page_url, status=response.status, via=meta["via"],
                             referer=meta["referer"], depth=depth, size=len(response.body),
                             content_type=(headers.get(b"Content-Type") or b"").decode("latin-1"),
                             x_robots=b", ".join(headers.getlist(b"X-Robots-Tag"))
@@ -136,15 +141,19 @@ class AuditSpider(scrapy.Spider):
         if 300 <= response.status < 400:
             location = headers.get(b"Location")
             if location:
-                url, absolute = self.scope.resolve(location.decode("latin-1"), response.url)
+                url, absolute = self.scope.resolve(location.decode("latin-1"), page_url)
                 record.redirect_to = url or absolute
                 if url is not None:
-                    if response.url in self.linked and url not in self.linked:
+                    if page_url in self.linked and url not in self.linked:
                         self.linked.add(url)
                         record.links.append(url)
                     follow.append(url)
         elif response.status == 200 and "html" in record.content_type.lower():
             record.html = True
+            link_header = headers.getlist(b"Link")
+            if link_header:
+                record.canonical_links = link_header_canonicals([v.decode("latin-1")
+                                                                 for v in link_header])
             links = extract(record, response.body, response.encoding, self.scope)
             linked = self.linked
             new = [u for u in links if u not in linked]
@@ -153,21 +162,22 @@ class AuditSpider(scrapy.Spider):
             if depth < self.max_depth:
                 follow.extend(u for u in new if u not in self.scheduled)
             canonical = record.canonical_url
-            if canonical.startswith(self.scope.origin) and canonical not in self.scheduled:
-                req = self._request(canonical, "canonical", response.url, depth + 1)
+            if canonical.startswith(self.scope.origin + "/") and canonical not in self.scheduled:
+                req = self._request(canonical, "canonical", page_url, depth + 1)
                 if req is not None:
+                    self.canonical_fetches += 1
                     yield req
         yield to_item(record)
         via = "redirect" if record.redirect_to else "link"
         for url in follow:
-            req = self._request(url, via, response.url, depth + 1)
+            req = self._request(url, via, page_url, depth + 1)
             if req is not None:
                 yield req
 
     def failed(self, failure: Failure) -> Iterable[Any]:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
-        yield to_item(PageRecord(url=request.url, status=0, via=meta.get("via", "link"),
+        yield to_item(PageRecord(url=meta.get("url", request.url), status=0, via=meta.get("via", "link"),
                                  referer=meta.get("referer", ""), depth=meta.get("depth", 0),
                                  error=_reason(failure)))
 
