@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,4 +59,37 @@ def cli(*args: str, env: dict[str, str] | None = None) -> Any:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     result.returncode = result.exit_code  # type: ignore[attr-defined]
+    return result
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A local web server for `folder` (which may not exist yet): its base URL."""
+    from seo.pages.preview import serve_in_thread
+    server, url = serve_in_thread(folder)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def serve_from(root: Path, url: str, path: str = "build/public") -> None:
+    """Publish to a folder that the web server at `url` serves (a text edit: keeps YAML tags)."""
+    site_yaml = root / "config/site.yaml"
+    text = site_yaml.read_text(encoding="utf-8")
+    text = re.sub(r"\n  publish:\n(    .*\n)+", "\n", text)
+    line = f"  publish: {{type: folder, path: {path}, url: '{url}'}}\n"
+    text, n = re.subn(r"(\nsite:\n  [^\n]*\n)", lambda m: m.group(1) + line, text, count=1)
+    assert n == 1, "config/site.yaml has no site: section"
+    site_yaml.write_text(text, encoding="utf-8")
+
+
+def make_live(project: Any, today: Any = None) -> Any:
+    """Publish the build to its folder target and verify it live (every page must be)."""
+    from seo.publish.api import publish_site
+    from seo.publish.verify import verify_live
+    publish_site(project, audit=False, today=today)
+    result = verify_live(project, today=today)
+    assert not result.failed, result.lines(True)
     return result

@@ -17,6 +17,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from conftest import REPO, run_seo
 from listing_support import NAME, configure, live_location, write_token
+from publish_support import serve_from, served
 from schedule_support import run_rows, write_schedule
 from servers.gbp import GbpServer
 from servers.search_console import SearchConsoleServer
@@ -97,19 +98,25 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
     gbp.add_location(NAME, live_location(Project.open(mini)))
 
     lines: list[str] = []
-    outcome = run_job("weekly", mini, echo=lines.append)
+    with served(mini / "build/public") as url:  # the live site: the publish folder, served
+        serve_from(mini, url)
+        outcome = run_job("weekly", mini, echo=lines.append)
 
     text = "\n".join(lines)
     assert outcome.status == "ok", text
     assert outcome.counts["steps"] == {s: "ok" for s in (
-        "build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts",
-        "weekly_report")}, text
+        "build_pages", "audit_site", "publish_site", "verify_live", "inspect_index", "check_rankings",
+        "sync_listing", "publish_posts", "weekly_report")}, text
     # every step recorded, inside the pipeline
     rows = {r["job"]: r for r in run_rows(Project.open(mini).store.engine)}
     for step in outcome.counts["steps"]:
         assert rows[step]["status"] == "ok" and rows[step]["trigger"] == "weekly"
     assert json.loads(rows["build_pages"]["counts"])["written"] > 0
     assert json.loads(rows["audit_site"]["counts"])["target"] == "built"
+    assert json.loads(rows["publish_site"]["counts"])["created"] == 13  # 10 pages, sitemap, robots, icon
+    assert "audit of the build (reused" in text  # the audit step's audit of the build gates it
+    assert json.loads(rows["verify_live"]["counts"])["live"] == 10
+    assert len(sc.inspections) == 10 and {i["siteUrl"] for i in sc.inspections} == {"sc-domain:clinic.test"}
     assert json.loads(rows["check_rankings"]["counts"])["sources"] == {"search_console": "ok",
                                                                        "dataforseo": "ok"}
     assert sc.queries and serp.total > 0
@@ -138,6 +145,9 @@ def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
     out = result.stdout
     assert out.startswith("build_pages: ok: planned ")
     assert "audit_site: ok: target built" in out
+    assert "publish_site: not configured: publish refused: " in out and "example values remain" in out
+    assert "verify_live: not configured: business.url is still an example value" in out
+    assert "inspect_index: not configured: set integrations.search_console" in out
     assert "check_rankings: not configured: search_console: set integrations.search_console" in out
     assert "sync_listing: not configured: integrations.gbp is not set" in out
     assert "publish_posts: not configured: integrations.gbp is not set" in out

@@ -79,9 +79,11 @@ def settings_of(project) -> SearchConsoleSettings:
     return cfg
 
 
-def candidates(store: Store, cfg: SearchConsoleSettings, today: date) -> list[tuple[str, str, str]]:
-    """[(path, url, content hash)] in the order to inspect them."""
-    q = (sa.select(pages.c.path, pages.c.content_hash, page_status.c.live_url,
+def candidates(store: Store, cfg: SearchConsoleSettings, today: date,
+               site_url: str) -> list[tuple[str, str, str]]:
+    """[(path, url, content hash)] in the order to inspect them. The URL is the page's canonical
+    (business.url + path): the one Google is meant to index, wherever the check fetched it."""
+    q = (sa.select(pages.c.path, pages.c.content_hash,
                    page_status.c.inspected_hash, page_status.c.inspected_on, page_status.c.verdict,
                    page_status.c.live_on)
          .select_from(pages.join(page_status, page_status.c.path == pages.c.path))
@@ -91,10 +93,11 @@ def candidates(store: Store, cfg: SearchConsoleSettings, today: date) -> list[tu
     recheck = today - timedelta(days=cfg.inspection.recheck_days)
     with store.engine.connect() as conn:
         for r in conn.execute(q):
+            url = site_url + r.path.lstrip("/")
             if r.inspected_hash != r.content_hash:
-                fresh.append((r.live_on or today, r.path, r.live_url, r.content_hash))
+                fresh.append((r.live_on or today, r.path, url, r.content_hash))
             elif r.verdict != "PASS" and r.inspected_on is not None and r.inspected_on <= recheck:
-                again.append((r.inspected_on, r.path, r.live_url, r.content_hash))
+                again.append((r.inspected_on, r.path, url, r.content_hash))
     fresh.sort()
     again.sort()
     return [(p, u, h) for _, p, u, h in fresh + again]
@@ -190,7 +193,7 @@ def inspect_pages(project, *, limit: int | None = None, today: date | None = Non
     cfg = settings_of(project)
     store = project.store
     today = today or date.today()
-    todo = candidates(store, cfg, today)
+    todo = candidates(store, cfg, today, project.site.config.business.url)
     result = InspectResult(cfg.property, quota=cfg.inspection.daily_quota)
     result.used_today = used_today(store, cfg.property, today)
     room = max(cfg.inspection.daily_quota - result.used_today, 0)
