@@ -250,8 +250,8 @@ def _record(store: Store, prop: str, today: date, item: Inspected, fields: dict[
 def advice(coverage: str, verdict: str, google_canonical: str, user_canonical: str) -> str:
     """What to do about a page Google has not indexed, or indexed under another canonical."""
     if google_canonical and user_canonical and google_canonical != user_canonical:
-        return (f"Google chose {google_canonical} as the canonical instead of this page: the two read "
-                "alike to Google; make this page more distinct (local facts, staff notes) and link to it")
+        return ("the two pages read alike to Google: make this one more distinct (local facts, staff "
+                "notes) and link to it from its town and condition hubs")
     c = coverage.lower()
     if "unknown to google" in c:
         return ("Google has not found it yet: submit the sitemap in Search Console and check that the "
