@@ -40,7 +40,7 @@ def test_folder_target_owns_only_what_it_wrote(mini: Path, live: str) -> None:
     (public / "their-page.html").write_text("the clinic's own file")
     first = publish_site(Project.open(mini), audit=False).targets[0]
     assert first.counts()["create"] == 13 and (public / "alpha/knee-pain/index.html").exists()
-    manifest = json.loads((public / ".seo-publish.json").read_text())
+    manifest = json.loads((public / ".seo-manifest.json").read_text())
     assert "their-page.html" not in manifest["files"] and "alpha/index.html" in manifest["files"]
 
     # a town leaves the plan: its files go, the clinic's own file stays
@@ -61,12 +61,12 @@ def test_folder_target_owns_only_what_it_wrote(mini: Path, live: str) -> None:
 
     # a file the build would replace that this tool did not write stops the publish
     (public / "favicon.svg").unlink()
-    manifest = json.loads((public / ".seo-publish.json").read_text())
+    manifest = json.loads((public / ".seo-manifest.json").read_text())
     (public / "favicon.svg").write_text("<svg>the designer's icon</svg>")
     proc = cli("publish", "--root", str(mini), "--no-audit")
     assert proc.exit_code == 0  # favicon.svg is in the manifest: ours, replaced
     del manifest["files"]["index.html"]
-    (public / ".seo-publish.json").write_text(json.dumps(manifest))
+    (public / ".seo-manifest.json").write_text(json.dumps(manifest))
     (public / "index.html").write_text("a page made by hand")
     proc = cli("publish", "--root", str(mini), "--no-audit")
     assert proc.exit_code == 2

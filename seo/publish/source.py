@@ -49,7 +49,7 @@ class Built:
         return digest.hexdigest()
 
 
-def hash_tree(root: Path) -> dict[str, str]:
+def hash_tree(root: Path, where: str = "the build output") -> dict[str, str]:
     """sha256 of every regular file under `root` (symlinks and special files are refused)."""
     out: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -59,11 +59,11 @@ def hash_tree(root: Path) -> dict[str, str]:
             rel = os.path.relpath(full, root).replace(os.sep, "/")
             st = os.lstat(full)
             if not stat.S_ISREG(st.st_mode):
-                raise UserError(f"the build output holds {rel!r}, which is not a regular file "
-                                "(a symlink or a device); rebuild with `seo pages build`")
+                raise UserError(f"{where} holds {rel!r}, which is not a regular file (a symlink or "
+                                "a device); refused: only regular files are published")
             if st.st_size > MAX_FILE_BYTES:
-                raise UserError(f"the build output holds {rel!r} of {st.st_size} bytes "
-                                f"(over {MAX_FILE_BYTES // 2**20} MB): not a file the build wrote")
+                raise UserError(f"{where} holds {rel!r} of {st.st_size} bytes (over "
+                                f"{MAX_FILE_BYTES // 2**20} MB): not a file this tool wrote")
             with open(full, "rb") as fh:
                 out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
     return out
