@@ -201,7 +201,7 @@ publishes = sa.Table(
     sa.Column("target", sa.String(64), nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),  # folder, ssh, wordpress
     sa.Column("action", sa.String(16), nullable=False),  # publish, rollback
-    sa.Column("status", sa.String(16), nullable=False),  # ok, failed, refused
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failed, dry-run
     sa.Column("counts", sa.Text, nullable=False, default="{}"),
     sa.Column("release", sa.String(128), nullable=False, default=""),  # ssh release switched to
     sa.Column("error", sa.Text, nullable=False, default=""),

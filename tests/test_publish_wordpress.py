@@ -208,3 +208,27 @@ def test_one_line_errors(root: Path, wp: Any) -> None:
         for secret in ("abcd efgh", wp.password, reader):
             assert secret not in proc.stderr + proc.stdout
     assert wp.get("/parker/")[0] == 404
+
+
+def test_a_taken_slug_and_the_sites_own_front_page(root: Path, wp: Any) -> None:
+    # an image in the media library took the slug `englewood`; the site shows a page of its own at /
+    wp.php("wp_insert_attachment(array('post_title' => 'Map', 'post_name' => 'englewood', "
+           "'post_status' => 'inherit', 'post_mime_type' => 'image/png'));")
+    own = wp.php("$id = wp_insert_post(array('post_type' => 'page', 'post_status' => 'publish', "
+                 "'post_name' => 'welcome', 'post_title' => 'Welcome', 'post_content' => 'Our own home.'));"
+                 "update_option('show_on_front', 'page'); update_option('page_on_front', $id); echo $id;")
+    report = publish_site(Project.open(root), audit=False).targets[0]
+    skipped = {c.item: c.detail for c in report.changes if c.action == "skip"}
+    assert skipped["/"].startswith("the site's front page is its own page (Settings > Reading)")
+    assert skipped["/englewood/"].startswith("WordPress put it at /englewood-2/")
+    assert skipped["/englewood/sciatica/"] == "its parent /englewood/ was not published"
+    assert page_status(wp, "/englewood-2/") == "draft"  # never left live at the wrong URL
+    assert "Our own home." in wp.get("/")[1] and wp.get("/parker/")[0] == 200
+    assert {"/", "/englewood/", "/englewood/sciatica/"}.isdisjoint(report.published)
+    counts = report.counts()
+    assert counts["create"] == 50 - 1 - 6 and counts["skip"] == 7  # the home page and Englewood's 6
+
+    forced = publish_site(Project.open(root), audit=False, force=True).targets[0]
+    assert "/" in forced.published
+    assert wp.php("echo get_post(get_option('page_on_front'))->post_name;") == "home"
+    assert wp.php(f"echo get_post({own})->post_status;") == "publish"  # the clinic's page stays

@@ -86,7 +86,6 @@ def publish_site(project, *, target: str | None = None, dry_run: bool = False, f
             record_publish(store, failed, primary=False, today=today, error=str(exc))
             continue
         result.seconds = result.seconds or time.monotonic() - started
-        result.refused = report.refused
         record_publish(store, result, primary=tgt.name == main.name, today=today)
         report.targets.append(result)
     return report
@@ -101,8 +100,8 @@ def rollback_site(project, *, target: str | None = None, dry_run: bool = False,
     rollable = [t for t in chosen if hasattr(t, "rollback") and t.kind == "ssh"]
     if target is None and len(rollable) != 1:
         names = ", ".join(t.name for t in rollable) or "none"
-        raise UserError(f"give --target: rollback needs exactly one ssh target (ssh targets: {names})",
-                        key="--target")
+        raise UserError(f"rollback needs one ssh target: name it with --target (ssh targets: {names})",
+                        key="--rollback")
     tgt = chosen[0] if target is not None else rollable[0]
     if tgt.kind != "ssh":
         raise UserError(f"rollback works for ssh targets only ({tgt.name} is {tgt.kind})",

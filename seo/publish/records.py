@@ -16,14 +16,14 @@ from .targets import TargetReport
 
 def record_publish(store: Store, report: TargetReport, *, primary: bool, today: date,
                    action: str = "publish", error: str = "", run_id: int | None = None) -> None:
-    status = "failed" if error else ("refused" if report.refused else "ok")
+    status = "failed" if error else ("dry-run" if report.dry_run else "ok")
     with store.begin() as conn:
         conn.execute(publishes.insert().values(
             run_id=run_id, target=report.name, kind=report.kind, action=action, status=status,
             counts=json.dumps({**report.counts(), "requests": report.requests,
                                "writes": report.writes, "dry_run": report.dry_run}, sort_keys=True),
             release=report.release, error=error[:2000], at=now()))
-        if report.dry_run or error or report.refused:
+        if report.dry_run or error:
             return
         old = {r.path: dict(r._mapping) for r in conn.execute(
             sa.select(published_pages).where(published_pages.c.target == report.name))}

@@ -45,7 +45,6 @@ class TargetReport:
     writes: int = 0  # page/file writes sent
     release: str = ""  # ssh: the release now current
     previous: str = ""  # ssh: the release it replaced
-    refused: str = ""  # why a real publish refuses (a dry run says it would)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what else happened (releases made, removed)
     published: dict[str, str] = field(default_factory=dict)  # page path -> content hash it now holds
@@ -67,7 +66,7 @@ class TargetReport:
                 f"{verb}remove {c['remove']}, unchanged {c['unchanged']}, skipped {c['skip']}")
         if self.release:
             text += f"; release {self.release}"
-        return text + f"; {self.requests} requests"
+        return text + (f"; {self.requests} requests" if self.kind != "folder" else "")
 
     def lines(self, verbose: bool = True) -> list[str]:
         out = [self.summary()]
@@ -77,8 +76,6 @@ class TargetReport:
             out.append("  " + ch.line(self.dry_run))
         out += [f"  {n}" for n in self.notes]
         out += [f"  warning: {w}" for w in self.warnings]
-        if self.refused:
-            out.append(f"  {'would refuse' if self.dry_run else 'refused'}: {self.refused}")
         return out
 
 
