@@ -232,3 +232,26 @@ def test_a_taken_slug_and_the_sites_own_front_page(root: Path, wp: Any) -> None:
     assert "/" in forced.published
     assert wp.php("echo get_post(get_option('page_on_front'))->post_name;") == "home"
     assert wp.php(f"echo get_post({own})->post_status;") == "publish"  # the clinic's page stays
+
+
+def test_lost_answers_and_busy_answers_make_no_duplicates(root: Path, wp: Any) -> None:
+    """Through a proxy that drops the answer to a batch of creates (WordPress made them) and answers
+    429 and 503 now and then: every page exactly once, nothing sent twice blindly."""
+    from servers.fault_proxy import FaultProxy
+    with FaultProxy(wp.url) as proxy:
+        set_config(root, site_publish=[wordpress_target(wp, url=proxy.url)])
+        proxy.fault("GET", "/wp-json/wp/v2/pages", status=429, retry_after=0, times=2)
+        proxy.fault("POST", "/wp-json/batch/v1", drop=True)  # the first creates: made, answer lost
+        report = publish_site(Project.open(root), audit=False).targets[0]
+        assert ("POST", "/wp-json/batch/v1", "dropped") in proxy.log
+        assert [e for e in proxy.log if e[2] == "429"] == [("GET", "/wp-json/wp/v2/pages", "429")] * 2
+        assert report.counts()["create"] == 50 and len(report.published) == 49
+        proxy.fault("POST", "/wp-json/batch/v1", status=503, times=1)
+        note = root / "content/towns/aurora.md"
+        note.write_text(note.read_text() + "\nThe Aurora light rail now stops two blocks away.\n")
+        build(Project.open(root))
+        changed = publish_site(Project.open(root), audit=False).targets[0]
+        assert changed.counts()["update"] >= 6 and ("POST", "/wp-json/batch/v1", "503") in proxy.log
+    count = wp.php("echo count(get_posts(array('post_type' => 'page', 'post_status' => 'any', "
+                   "'numberposts' => -1, 'meta_key' => '_seo_path')));")
+    assert count == "50"  # no page made twice

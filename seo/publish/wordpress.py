@@ -155,7 +155,7 @@ class WordPress:
             self._set_front_page(client, ids["/"], status, report)
 
     def _send(self, client: WpClient, chunk: list[tuple[Want, Remote | None]], ids: dict[str, int],
-              report: TargetReport, misplaced: list[tuple[str, int]]) -> None:
+              report: TargetReport, misplaced: list[tuple[str, int]], attempt: int = 0) -> None:
         items, sent = [], []
         for want, mine in chunk:
             parent = want.parent_path
@@ -175,7 +175,10 @@ class WordPress:
         try:
             answers = client.batch(items, creates=creates)
         except Unanswered:
-            # WordPress may have made some: adopt what it has, send the rest once more
+            # WordPress may have made some: adopt what it has, send the rest again (a few times)
+            if attempt >= self.cfg.retries:
+                raise
+            client.sleep(self.cfg.backoff * (2 ** attempt))
             found = self._find_ours(client, sent)
             for want in sent:
                 if want.path in found:
@@ -183,7 +186,7 @@ class WordPress:
                     self._mark(want, found[want.path], report)
             rest = [(w, m) for w, m in chunk if w.path not in found and w in sent]
             if rest:
-                self._send(client, rest, ids, report, misplaced)
+                self._send(client, rest, ids, report, misplaced, attempt + 1)
             return
         for want, (code, body) in zip(sent, answers, strict=True):
             if code >= 300 or not isinstance(body, dict) or not isinstance(body.get("id"), int):

@@ -93,6 +93,8 @@ class WpClient:
                 self._backoff(attempt, resp.headers.get("Retry-After"))
                 attempt += 1
                 continue
+            if not retry and resp.status_code >= 500:  # a create may have been made all the same
+                raise Unanswered(f"WordPress at {self.target.url} answered HTTP {resp.status_code}")
             return self._answer(resp, data, path)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:
