@@ -121,7 +121,7 @@ def test_several_targets_one_failing(mini: Path, live: str, monkeypatch: pytest.
     monkeypatch.delenv("SEO_WORDPRESS_PASSWORD", raising=False)
     proc = cli("publish", "--root", str(mini), "--no-audit")
     assert proc.exit_code == 3  # not configured: the WordPress password
-    assert "folder (folder): create 13" in proc.stdout and "backup (folder): create 13" in proc.stdout
+    assert "folder: create 13" in proc.stdout and "backup (folder): create 13" in proc.stdout
     assert "error: wordpress: $SEO_WORDPRESS_PASSWORD is not set" in proc.stderr
     assert (mini / "build/backup/alpha/index.html").exists()
     with Project.open(mini).store.engine.connect() as conn:

@@ -255,3 +255,20 @@ def test_lost_answers_and_busy_answers_make_no_duplicates(root: Path, wp: Any) -
     count = wp.php("echo count(get_posts(array('post_type' => 'page', 'post_status' => 'any', "
                    "'numberposts' => -1, 'meta_key' => '_seo_path')));")
     assert count == "50"  # no page made twice
+
+
+def test_noindex_pages_keep_their_robots_and_stay_out_of_wordpress_sitemap(root: Path, wp: Any) -> None:
+    site_yaml = root / "config/site.yaml"  # a strict guard: town pages lack local facts, so noindex
+    site_yaml.write_text(site_yaml.read_text().replace("min_local_facts: 6", "min_local_facts: 40"))
+    build(Project.open(root))
+    held = [p for p, r in Project.open(root).store.page_rows().items() if not r["indexable"]]
+    assert "/parker/sciatica/" in held
+    publish_site(Project.open(root), audit=False)
+    live = head_of(wp.get("/parker/sciatica/")[1])
+    assert len(live["robots"]) == 1  # merged into WordPress's own tag
+    directives = {d.strip() for d in live["robots"][0].split(",")}
+    assert {"noindex", "follow"} <= directives and "index" not in directives
+    assert live["canonical"] == [wp.url + "parker/"]  # to the town hub, as the build says
+    sitemap = wp.get("/wp-sitemap-posts-page-1.xml")[1]
+    assert wp.url + "conditions/sciatica/" in sitemap and "/parker/sciatica/" not in sitemap
+    assert verify_live(Project.open(root)).counts()["not_live"] == 0

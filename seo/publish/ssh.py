@@ -20,6 +20,7 @@ needs a POSIX shell, GNU coreutils (mv -T) and rsync.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -66,12 +67,12 @@ class Ssh:
     # -- the connection ----------------------------------------------------------------------------
 
     def _files(self) -> tuple[Path, Path | None]:
-        known = self.site.path(self.cfg.known_hosts)
+        known = self.site.path(os.path.expanduser(self.cfg.known_hosts))
         if not known.is_file():
             raise UserError(f"known_hosts file {known} not found: add the server's host key (ssh-keyscan "
                             f"-p {self.cfg.port} {self.cfg.host}, then check its fingerprint with the "
                             "host)", file="config/site.yaml", key=f"{self.key}.known_hosts")
-        identity = self.site.path(self.cfg.key) if self.cfg.key else None
+        identity = self.site.path(os.path.expanduser(self.cfg.key)) if self.cfg.key else None
         if identity is not None and not identity.is_file():
             raise UserError(f"private key {identity} not found", file="config/site.yaml",
                             key=f"{self.key}.key")
@@ -259,7 +260,7 @@ class Ssh:
         self.run(script, stdin=manifest)
 
     def rollback(self, *, dry_run: bool) -> TargetReport:
-        report = TargetReport(self.name, self.kind, dry_run)
+        report = TargetReport(self.name, self.kind, dry_run, action="rollback")
         try:
             state = self.state()
             self._check_layout(state)
@@ -271,12 +272,11 @@ class Ssh:
                 raise UserError(f"no release before {state.current} on {self.cfg.host} to roll back "
                                 "to", key="--rollback")
             back = earlier[-1]
-            report.previous = state.current
+            report.previous, report.release = state.current, back
             report.notes.append(f"{'would switch' if dry_run else 'switched'} current from "
                                 f"{state.current} back to {back}")
             if not dry_run:
                 self._switch(back, [])
-                report.release = back
                 files = _manifest_files(self.run(f"cat {shlex.quote(self.cfg.path)}/current/{MANIFEST}"),
                                         self.cfg.host)
                 for rel, sha in files.items():

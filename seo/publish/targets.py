@@ -51,6 +51,7 @@ class TargetReport:
     states: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (state, detail)
     remote_ids: dict[str, str] = field(default_factory=dict)  # page path -> id at the target
     seconds: float = 0.0
+    action: str = "publish"  # or rollback
 
     def add(self, action: str, item: str, detail: str = "") -> None:
         self.changes.append(Change(action, item, detail))
@@ -62,11 +63,17 @@ class TargetReport:
     def summary(self) -> str:
         c = self.counts()
         verb = "would " if self.dry_run else ""
-        text = (f"{self.name} ({self.kind}): {verb}create {c['create']}, {verb}update {c['update']}, "
-                f"{verb}remove {c['remove']}, unchanged {c['unchanged']}, skipped {c['skip']}")
-        if self.release:
-            text += f"; release {self.release}"
-        return text + (f"; {self.requests} requests" if self.kind != "folder" else "")
+        label = self.name if self.name == self.kind else f"{self.name} ({self.kind})"
+        if self.action == "rollback":
+            text = f"{label}: {verb}roll back to release {self.release or '?'}"
+        else:
+            text = (f"{label}: {verb}create {c['create']}, {verb}update {c['update']}, "
+                    f"{verb}remove {c['remove']}, unchanged {c['unchanged']}, skipped {c['skip']}")
+            if self.release:
+                text += f"; release {self.release}"
+        if self.kind != "folder":
+            text += f"; {self.requests} request{'s' if self.requests != 1 else ''}"
+        return text
 
     def lines(self, verbose: bool = True) -> list[str]:
         out = [self.summary()]

@@ -61,6 +61,8 @@ def missing_tools() -> list[str]:
         mods = subprocess.run(["php", "-m"], capture_output=True, text=True, timeout=30).stdout
         if "mysqli" not in mods.split():
             missing.append("php-mysql")
+        if "SimpleXML" not in mods.split():
+            missing.append("php-xml")
     return missing
 
 
