@@ -5,8 +5,9 @@ server (rsync into a release, `current` switched), the servers started on loopba
     python bench/bench_publish.py                        # 1,000 towns x 10 conditions, both targets
     python bench/bench_publish.py --towns 100 --only ssh
 
-For each target, in one run: the first publish (everything new), a no-change publish (must send no
-page writes) and a one-change publish (one town note edited). Each publish is the real command
+For each target, in one run: a process that only loads the project (the floor under any command),
+the first publish (everything new), a no-change publish (must send no page writes) and a one-change
+publish (one town note edited). Each publish is the real command
 (`python -m seo publish --no-audit --target NAME`) timed as a whole process; requests and writes are
 what the target reported (HTTP requests for WordPress, ssh/rsync commands for ssh; writes: pages
 created or updated, files transferred).
@@ -62,8 +63,18 @@ def edit_one_town(root: Path) -> None:
     note.write_text(note.read_text() + "\nA new bus stop opened by the library this month.\n")
 
 
+def load_seconds(root: Path) -> float:
+    """The floor under any command: a process that only loads the project (config, towns, store)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys; from seo.api import Project; "
+                    "Project.open(sys.argv[1])", str(root)], check=True, timeout=3600)
+    return time.perf_counter() - start
+
+
 def measure(root: Path, name: str, env: dict[str, str], pages: int) -> list[dict]:
-    rows = []
+    rows = [{"target": name, "phase": "load only", "seconds": round(load_seconds(root), 2),
+             "requests": 0, "writes": 0, "created": 0, "updated": 0, "pages_per_s": None}]
+    print(json.dumps(rows[-1]), flush=True)
     for phase in ("first", "no-change", "one-change"):
         if phase == "one-change":
             edit_one_town(root)
@@ -123,8 +134,11 @@ def main() -> None:
         mine = {r["phase"]: r for r in results if r["target"] == target}
         if mine:
             ratio = mine["first"]["seconds"] / mine["no-change"]["seconds"]
+            own = (mine["no-change"]["seconds"] - mine["load only"]["seconds"]) / (
+                mine["first"]["seconds"] - mine["load only"]["seconds"])
             print(f"{target}: a no-change publish takes 1/{ratio:.0f} of the first "
-                  f"({mine['no-change']['writes']} page writes)")
+                  f"({mine['no-change']['writes']} page writes); beyond loading the project, "
+                  f"{own:.0%} of the first's time")
 
 
 if __name__ == "__main__":

@@ -90,9 +90,8 @@ def live_base(project) -> str:
     return base
 
 
-def http_fetcher(user_agent: str, sleep: Callable[[float], None] = time.sleep,
+def http_fetcher(user_agent: str, session: requests.Session, sleep: Callable[[float], None] = time.sleep,
                  retries: int = 2) -> Fetcher:
-    session = requests.Session()
     session.headers.update({"User-Agent": user_agent, "Cache-Control": "no-cache",
                             "Pragma": "no-cache"})
     adapter = HTTPAdapter(pool_connections=8, pool_maxsize=16)
@@ -196,7 +195,8 @@ def verify_live(project, *, all_pages: bool = False, paths: list[str] | None = N
         published_any = conn.execute(sa.select(sa.func.count()).select_from(page_status)).scalar()
     if not published_any:
         raise NotConfigured("nothing published yet: run `seo publish`")
-    fetch = fetcher or http_fetcher(f"seo-verify/{__version__} (+{site.config.business.url})")
+    session = requests.Session()
+    fetch = fetcher or http_fetcher(f"seo-verify/{__version__} (+{site.config.business.url})", session)
     out_dir = site.path(site.config.site.output)
     result = VerifyResult(base=base, waiting=waiting)
 
@@ -206,8 +206,11 @@ def verify_live(project, *, all_pages: bool = False, paths: list[str] | None = N
         built_html = (out_dir / (path.lstrip("/") + "index.html")).read_text(encoding="utf-8")
         return check_page(path, url, built_html, fetch(url))
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        result.checks = list(pool.map(one, todo))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            result.checks = list(pool.map(one, todo))
+    finally:
+        session.close()
     _record(store, result, dict(todo), today)
     return result
 

@@ -122,6 +122,8 @@ class WordPress:
             report.requests = client.requests
             report.writes = client.writes
             report.seconds = time.monotonic() - started
+            client.close()
+            self._client = None
         return report
 
     def _apply(self, client: WpClient, plan: Plan, status: dict[str, Any], report: TargetReport,
