@@ -133,5 +133,15 @@ main.add_command(verify)
 main.add_command(inspect)
 
 
+from .insights.cli import insights  # noqa: E402
+
+main.add_command(insights)
+
+
+from .reviews.cli import reviews  # noqa: E402
+
+main.add_command(reviews)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
