@@ -45,6 +45,7 @@ def test_weekly_publishes_verifies_inspects_and_posts_only_live_pages(
                            "days": 7},
         "gbp": {"account": "accounts/42",
                 "endpoints": {"business_information": gbp.url, "v4": gbp.v4_url,
+                              "performance": gbp.url, "place_actions": gbp.url,
                               "token_uri": gbp.token_uri},
                 "posts": {"kinds": ["condition"], "poll_attempts": 0}}})
     site_yaml = root / "config/site.yaml"
@@ -61,7 +62,8 @@ def test_weekly_publishes_verifies_inspects_and_posts_only_live_pages(
     monkeypatch.setenv("SEO_WORDPRESS_PASSWORD", wp.password)
     gbp.add_location(NAME, live_location(Project.open(root)))
     steps = ("build_pages", "audit_site", "publish_site", "verify_live", "inspect_index",
-             "check_rankings", "sync_listing", "publish_posts", "weekly_report")
+             "check_rankings", "sync_listing", "publish_posts", "fetch_insights", "check_reviews",
+             "weekly_report")
 
     lines: list[str] = []
     outcome = run_job("weekly", root, echo=lines.append)
