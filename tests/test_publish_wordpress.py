@@ -125,6 +125,8 @@ def test_page_edited_in_wordpress_is_left_alone_unless_forced(root: Path, wp: An
     publish_site(Project.open(root), audit=False)
     wp.php("$p = get_page_by_path('parker/sciatica'); wp_update_post(array('ID' => $p->ID, "
            "'post_content' => '<p>Written by the front desk.</p>'));")
+    # "Update" pressed on another page without changing a word: not an edit
+    wp.php("sleep(1); $p = get_page_by_path('parker'); wp_update_post(array('ID' => $p->ID));")
     note = root / "content/towns/parker/sciatica.md"
     note.write_text(note.read_text() + "\nA new sentence from the clinic about sitting at work.\n")
     build(Project.open(root))
@@ -132,6 +134,7 @@ def test_page_edited_in_wordpress_is_left_alone_unless_forced(root: Path, wp: An
     report = publish_site(Project.open(root), audit=False)
     skipped = {c.item: c.detail for c in report.targets[0].changes if c.action == "skip"}
     assert "edited in WordPress since the last publish" in skipped["/parker/sciatica/"]
+    assert "/parker/" not in skipped and "/parker/" in report.targets[0].published
     assert "Written by the front desk." in wp.get("/parker/sciatica/")[1]
     # not published with the new content: verify does not check it, no post will announce it
     assert "/parker/sciatica/" not in report.targets[0].published

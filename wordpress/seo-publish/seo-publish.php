@@ -94,13 +94,16 @@ function seo_publish_edited( $post ) {
 	return '' === $written || ! hash_equals( $written, seo_publish_fingerprint( $post ) );
 }
 
-// The tool's own writes carry a header; only they update the fingerprint.
+// The tool's own writes carry a header; only they update the fingerprint (and the modified time it
+// saw, which the page list compares without reading every page's content).
 add_action(
 	'rest_after_insert_page',
 	function ( $post, $request ) {
 		if ( $request->get_header( SEO_PUBLISH_HEADER ) && seo_publish_is_tools( $post ) ) {
+			clean_post_cache( $post->ID );
 			$post = get_post( $post->ID );
 			update_post_meta( $post->ID, '_seo_written', seo_publish_fingerprint( $post ) );
+			update_post_meta( $post->ID, '_seo_written_at', $post->post_modified_gmt );
 		}
 	},
 	10,
@@ -209,38 +212,40 @@ function seo_publish_list_pages( $request ) {
 	$total    = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_type = 'page' AND post_status IN ($statuses)" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	$rows     = $wpdb->get_results(
 		$wpdb->prepare(
-			"SELECT p.ID, p.post_name, p.post_parent, p.post_status,
+			"SELECT p.ID, p.post_name, p.post_parent, p.post_status, p.post_modified_gmt,
 				MAX(CASE WHEN m.meta_key = '_seo_path' THEN m.meta_value END) AS seo_path,
 				MAX(CASE WHEN m.meta_key = '_seo_hash' THEN m.meta_value END) AS seo_hash,
 				MAX(CASE WHEN m.meta_key = '_seo_role' THEN m.meta_value END) AS seo_role,
+				MAX(CASE WHEN m.meta_key = '_seo_written_at' THEN m.meta_value END) AS seo_written_at,
 				MAX(CASE WHEN m.meta_key = '_seo_written' THEN m.meta_value END) AS seo_written
-			FROM {$wpdb->posts} p
+			FROM (SELECT ID, post_name, post_parent, post_status, post_modified_gmt FROM {$wpdb->posts}
+				WHERE post_type = 'page' AND post_status IN ($statuses) ORDER BY ID LIMIT %d OFFSET %d) p
 			LEFT JOIN {$wpdb->postmeta} m ON m.post_id = p.ID
-				AND m.meta_key IN ('_seo_path', '_seo_hash', '_seo_role', '_seo_written')
-			WHERE p.post_type = 'page' AND p.post_status IN ($statuses)
-			GROUP BY p.ID ORDER BY p.ID LIMIT %d OFFSET %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				AND m.meta_key IN ('_seo_path', '_seo_hash', '_seo_role', '_seo_written_at', '_seo_written')
+			GROUP BY p.ID ORDER BY p.ID", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$per,
 			$offset
 		)
 	);
-	$ours = array();
+	// Saved since the tool wrote it (WordPress moved its modified time): then, and only then, the
+	// content is read and compared with the fingerprint of what the tool wrote.
+	$saved = array();
 	foreach ( $rows as $row ) {
-		if ( '' !== (string) $row->seo_path ) {
-			$ours[] = (int) $row->ID;
+		if ( '' !== (string) $row->seo_path && (string) $row->seo_written_at !== (string) $row->post_modified_gmt ) {
+			$saved[] = (int) $row->ID;
 		}
 	}
 	$prints = array();
-	if ( $ours ) {
-		$ids = implode( ',', array_map( 'intval', $ours ) );
+	if ( $saved ) {
+		$ids = implode( ',', array_map( 'intval', $saved ) );
 		foreach ( $wpdb->get_results( "SELECT ID, post_title, post_content FROM {$wpdb->posts} WHERE ID IN ($ids)" ) as $post ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$prints[ (int) $post->ID ] = seo_publish_fingerprint( $post );
 		}
 	}
 	$pages = array();
 	foreach ( $rows as $row ) {
-		$id      = (int) $row->ID;
-		$item    = array(
-			'id'     => $id,
+		$item = array(
+			'id'     => (int) $row->ID,
 			'slug'   => (string) $row->post_name,
 			'parent' => (int) $row->post_parent,
 			'status' => (string) $row->post_status,
@@ -250,11 +255,12 @@ function seo_publish_list_pages( $request ) {
 				'_seo_role' => (string) $row->seo_role,
 			),
 		);
-		if ( isset( $prints[ $id ] ) ) {
+		if ( '' !== (string) $row->seo_path ) {
+			$id          = (int) $row->ID;
 			$written     = (string) $row->seo_written;
 			$item['seo'] = array(
 				'version' => SEO_PUBLISH_VERSION,
-				'edited'  => '' === $written || ! hash_equals( $written, $prints[ $id ] ),
+				'edited'  => isset( $prints[ $id ] ) && ( '' === $written || ! hash_equals( $written, $prints[ $id ] ) ),
 			);
 		}
 		$pages[] = $item;
