@@ -30,16 +30,21 @@ def record_publish(store: Store, report: TargetReport, *, primary: bool, today: 
         rows: list[dict[str, Any]] = []
         for path, content_hash in report.published.items():
             before = old.get(path)
+            remote_id = report.remote_ids.get(path, "")
             same = before is not None and before["content_hash"] == content_hash and \
                 before["state"] == "published"
+            if same and before is not None and before["remote_id"] == remote_id:
+                continue  # nothing new to record (a publish with nothing changed writes nothing)
             rows.append({"target": report.name, "path": path, "content_hash": content_hash,
-                         "remote_id": report.remote_ids.get(path, ""), "state": "published",
-                         "detail": "", "published_on": before["published_on"] if same else today,
+                         "remote_id": remote_id, "state": "published", "detail": "",
+                         "published_on": before["published_on"] if same and before else today,
                          "updated_at": now()})
         for path, (state, detail) in report.states.items():
             if path in report.published:
                 continue
             before = old.get(path)
+            if before is not None and (before["state"], before["detail"]) == (state, detail):
+                continue
             rows.append({"target": report.name, "path": path, "state": state, "detail": detail,
                          "content_hash": before["content_hash"] if before else "",
                          "remote_id": before["remote_id"] if before else "",

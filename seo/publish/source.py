@@ -52,11 +52,14 @@ class Built:
 def hash_tree(root: Path, where: str = "the build output") -> dict[str, str]:
     """sha256 of every regular file under `root` (symlinks and special files are refused)."""
     out: dict[str, str] = {}
+    base = os.fspath(root).rstrip(os.sep) + os.sep
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
-        for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        prefix = (dirpath + os.sep)[len(base):].replace(os.sep, "/") if dirpath + os.sep != base else ""
+        for name in sorted(filenames) + links:
             full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            rel = prefix + name
             st = os.lstat(full)
             if not stat.S_ISREG(st.st_mode):
                 raise UserError(f"{where} holds {rel!r}, which is not a regular file (a symlink or "
