@@ -7,8 +7,10 @@ server (rsync into a release, `current` switched), the servers started on loopba
 
 For each target, in one run: a process that only loads the project (the floor under any command),
 the first publish (everything new), a no-change publish (must send no page writes) and a one-change
-publish (one town note edited). Each publish is the real command
-(`python -m seo publish --no-audit --target NAME`) timed as a whole process; requests and writes are
+publish (one town note edited). ssh rounds repeat (`--repeats`, the target emptied between rounds) and
+the fastest of each phase is kept; WordPress's first publish runs once (it takes minutes). Each
+publish is the real command (`python -m seo publish --no-audit --target NAME`) timed as a whole
+process; requests and writes are
 what the target reported (HTTP requests for WordPress, ssh/rsync commands for ssh; writes: pages
 created or updated, files transferred).
 """
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
@@ -71,22 +74,35 @@ def load_seconds(root: Path) -> float:
     return time.perf_counter() - start
 
 
-def measure(root: Path, name: str, env: dict[str, str], pages: int) -> list[dict]:
-    rows = [{"target": name, "phase": "load only", "seconds": round(load_seconds(root), 2),
-             "requests": 0, "writes": 0, "created": 0, "updated": 0, "pages_per_s": None}]
-    print(json.dumps(rows[-1]), flush=True)
-    for phase in ("first", "no-change", "one-change"):
-        if phase == "one-change":
-            edit_one_town(root)
-            seo(root, "pages", "build")
-        seconds = seo(root, "publish", "--no-audit", "--target", name, env=env)
-        counts = last_publish(root, name)
-        rows.append({"target": name, "phase": phase, "seconds": round(seconds, 2),
-                     "requests": counts["requests"], "writes": counts["writes"],
-                     "created": counts["create"], "updated": counts["update"],
-                     "pages_per_s": round(pages / seconds, 1) if phase == "first" else None})
-        print(json.dumps(rows[-1]), flush=True)
-    return rows
+def measure(root: Path, name: str, env: dict[str, str], pages: int, repeats: int = 1,
+            reset: Any = None) -> list[dict]:
+    """Each phase `repeats` times, alternating (`reset` empties the target between rounds); the
+    fastest of each phase is kept: this machine is shared, and the slow runs measure the others."""
+    best: dict[str, dict] = {}
+    for round_ in range(repeats):
+        if round_ and reset is not None:
+            reset()
+        phases = [("load only", None), ("first", None), ("no-change", None)]
+        if round_ == repeats - 1:
+            phases.append(("one-change", edit_one_town))
+        for phase, before in phases:
+            if before is not None:
+                before(root)
+                seo(root, "pages", "build")
+            if phase == "load only":
+                row = {"target": name, "phase": phase, "seconds": round(load_seconds(root), 2),
+                       "requests": 0, "writes": 0, "created": 0, "updated": 0, "pages_per_s": None}
+            else:
+                seconds = seo(root, "publish", "--no-audit", "--target", name, env=env)
+                counts = last_publish(root, name)
+                row = {"target": name, "phase": phase, "seconds": round(seconds, 2),
+                       "requests": counts["requests"], "writes": counts["writes"],
+                       "created": counts["create"], "updated": counts["update"],
+                       "pages_per_s": round(pages / seconds, 1) if phase == "first" else None}
+            print(json.dumps(row), flush=True)
+            if phase not in best or row["seconds"] < best[phase]["seconds"]:
+                best[phase] = row
+    return list(best.values())
 
 
 def main() -> None:
@@ -94,6 +110,7 @@ def main() -> None:
     parser.add_argument("--towns", type=int, default=1000)
     parser.add_argument("--conditions", type=int, default=10)
     parser.add_argument("--only", choices=["wordpress", "ssh"])
+    parser.add_argument("--repeats", type=int, default=3, help="rounds for ssh (fastest kept)")
     args = parser.parse_args()
     from agency import generate
     from servers.sshd import SshServer
@@ -124,7 +141,16 @@ def main() -> None:
                 set_targets(root, [{"type": "ssh", "host": "127.0.0.1", "port": server.port,
                                     "user": server.user, "path": str(tmp / "server/srv/site"),
                                     "key": str(server.user_key), "known_hosts": str(server.known_hosts)}])
-                results += measure(root, "ssh", {}, pages)
+                remote = tmp / "server/srv/site"
+
+                def reset() -> None:
+                    shutil.rmtree(remote, ignore_errors=True)
+                    from seo.api import Project
+                    from seo.tables import page_status, published_pages
+                    with Project.open(root).store.begin() as conn:
+                        conn.execute(published_pages.delete())
+                        conn.execute(page_status.delete())
+                results += measure(root, "ssh", {}, pages, repeats=args.repeats, reset=reset)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\ntarget     phase       seconds  requests  writes")
