@@ -7,12 +7,13 @@ Every model forbids unknown keys so that a typo is an error, not a silently igno
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,6 +22,21 @@ from pydantic import (
     Tag,
     field_validator,
     model_validator,
+)
+
+from .values import (
+    Email,
+    Host,
+    Name,
+    OptionalEmail,
+    Phone,
+    PlannedDay,
+    State,
+    Text,
+    Zip,
+    check_state,
+    check_zip,
+    duplicates,
 )
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -51,24 +67,69 @@ def check_time(value: str) -> str:
 Slug = Annotated[str, AfterValidator(check_slug)]
 Url = Annotated[str, AfterValidator(check_url)]
 Time = Annotated[str, AfterValidator(check_time)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+NonEmpty = Text  # required text: not blank (seo.values)
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def check_content_file(value: str) -> str:
+    """A path inside a content folder: relative, no '..', no backslashes."""
+    parts = value.split("/")
+    if not value or value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{value!r} must be a relative path inside the folder (no '..', no leading /)")
+    return value
+
+
+def check_image_file(value: str) -> str:
+    check_content_file(value)
+    if not value.lower().endswith(IMAGE_TYPES):
+        raise ValueError(f"{value!r} is not a JPEG, PNG or WebP file")
+    return value
+
+
+ContentFile = Annotated[str, AfterValidator(check_content_file)]
+
+
+class Image(Strict):
+    """A picture under content/images/, with the text a screen reader says for it."""
+
+    file: Annotated[str, AfterValidator(check_image_file)]  # relative to content/images/
+    alt: NonEmpty  # required: what the picture shows, for people who can't see it
+
+
 class Geo(Strict):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _not_null_island(self) -> Geo:
+        if self.lat == 0 and self.lng == 0:
+            raise ValueError("coordinates 0, 0 are in the Atlantic (a missing value?); give the "
+                             "place's real latitude and longitude")
+        return self
 
 
 class Address(Strict):
-    street: NonEmpty
-    locality: NonEmpty
-    region: NonEmpty
-    postal_code: NonEmpty
+    street: Name
+    locality: Name
+    region: Name
+    postal_code: Name
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="after")
+    def _us_address(self) -> Address:
+        if self.country == "US":
+            for key, check in (("region", check_state), ("postal_code", check_zip)):
+                try:
+                    check(getattr(self, key))
+                except ValueError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
+        return self
 
     def one_line(self) -> str:
         return f"{self.street}, {self.locality}, {self.region} {self.postal_code}"
@@ -83,50 +144,107 @@ class Hours(Strict):
     def _order(self) -> Hours:
         if self.closes <= self.opens:
             raise ValueError(f"closes {self.closes} is not after opens {self.opens}")
+        for i, _ in duplicates(self.days):
+            raise ValueError(f"days[{i}]: {DAY_NAMES[self.days[i]]} is listed twice")
         return self
 
 
 class SpecialDay(Strict):
-    date: date
+    date: PlannedDay
     closed: bool = True
     opens: Time | None = None
     closes: Time | None = None
     name: str = ""
 
+    @model_validator(mode="after")
+    def _times(self) -> SpecialDay:
+        if self.closed and (self.opens or self.closes):
+            raise ValueError("opening times given for a closed day; for special opening hours "
+                             "set closed: false with opens and closes")
+        if not self.closed:
+            if not self.opens or not self.closes:
+                raise ValueError("opens and closes are needed with closed: false")
+            if self.closes <= self.opens:
+                raise ValueError(f"closes {self.closes} is not after opens {self.opens}")
+        return self
+
 
 class Location(Strict):
     id: Slug
-    name: NonEmpty
+    name: Name
     address: Address
     geo: Geo
-    telephone: NonEmpty
+    telephone: Phone
     hours: list[Hours] = Field(min_length=1)
     special_hours: list[SpecialDay] = []
     gbp_location: str = ""  # e.g. "locations/1234567890"
     place_id: str = ""
+    photos: list[Image] = []  # the first is the hero and the LocalBusiness `image`
+
+    @model_validator(mode="after")
+    def _consistent_hours(self) -> Location:
+        for day in DAYS:
+            spans = sorted((h.opens, h.closes, i) for i, h in enumerate(self.hours) if day in h.days)
+            for (_, closes, first), (opens, _, second) in itertools.pairwise(spans):
+                if opens < closes:
+                    raise ValueError(f"hours[{max(first, second)}]: overlaps hours[{min(first, second)}] "
+                                     f"on {DAY_NAMES[day]}")
+        for i, first in duplicates([d.date for d in self.special_hours]):
+            raise ValueError(f"special_hours[{i}].date: {self.special_hours[i].date.isoformat()} "
+                             f"is listed twice (also special_hours[{first}])")
+        return self
+
+
+class Organization(Strict):
+    name: NonEmpty
+    url: Url | None = None
+
+
+class License(Strict):
+    """A professional license: shown on the practitioner's page, `hasCredential` in markup."""
+
+    name: NonEmpty = "Licensed Acupuncturist"
+    number: str = ""
+    region: str = ""  # e.g. "CO"
+    issuer: Organization | None = None  # e.g. Colorado Division of Professions and Occupations
 
 
 class Practitioner(Strict):
     id: Slug
-    name: NonEmpty
-    credentials: str = ""
-    bio: str = ""
+    name: Name
+    credentials: str = ""  # shown after the name: "L.Ac., Dipl. OM (NCCAOM)"
+    job_title: Name = "Licensed Acupuncturist"
+    bio: str = ""  # one or two sentences; the full biography goes in content/practitioners/<id>.md
+    photo: Image | None = None
+    license: License | None = None
+    certifications: list[License] = []  # board certifications, e.g. NCCAOM Diplomate
+    education: list[str] = []
+    member_of: list[Organization] = []  # professional associations (`memberOf`)
+    treats: list[Slug] = []  # condition slugs; empty: every condition
 
 
 class Categories(Strict):
-    primary: NonEmpty
-    additional: list[str] = []
+    primary: Name
+    additional: list[Name] = []
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Categories:
+        for i, first in duplicates([self.primary, *self.additional]):
+            where = "primary" if first == 0 else f"additional[{first - 1}]"
+            raise ValueError(f"additional[{i - 1}]: {self.additional[i - 1]!r} repeats {where}")
+        return self
 
 
 class Business(Strict):
-    name: NonEmpty
+    name: Name
     type: str = Field(default="MedicalClinic", pattern=r"^[A-Z][A-Za-z]+$")
     url: Url
     booking_url: Url
-    telephone: NonEmpty
-    email: str = ""
+    telephone: Phone
+    email: OptionalEmail = ""
     description: str = ""
     categories: Categories
+    logo: Image | None = None
     practitioners: list[Practitioner] = []
     reviewer: str = ""  # practitioner id who medically reviews the content
     same_as: list[Url] = []
@@ -135,6 +253,13 @@ class Business(Strict):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _distinct_practitioners(self) -> Business:
+        for i, first in duplicates([p.id for p in self.practitioners]):
+            raise ValueError(f"practitioners[{i}].id: duplicate practitioner id "
+                             f"{self.practitioners[i].id!r} (also practitioners[{first}])")
+        return self
 
 
 class GuardSettings(Strict):
@@ -262,14 +387,78 @@ PublishTargets = Annotated[list[PublishTarget], BeforeValidator(_as_target_list)
                            AfterValidator(_unique_targets), Field(min_length=1)]
 
 
+COLOR = r"^#[0-9a-fA-F]{6}$"
+FONT_STACK = "^[A-Za-z0-9 ,'\"-]+$"  # family names, commas, quotes: nothing that could end a CSS rule
+
+
+class FontFace(Strict):
+    """A self-hosted web font file (content/fonts/), served from the site itself."""
+
+    family: Annotated[str, Field(pattern=r"^[A-Za-z0-9 -]+$")]
+    file: ContentFile  # relative to content/fonts/; .woff2
+    weight: Annotated[str, Field(pattern=r"^[1-9]00( [1-9]00)?$")] = "400"
+    style: Literal["normal", "italic"] = "normal"
+
+    @field_validator("file")
+    @classmethod
+    def _woff2(cls, value: str) -> str:
+        if not value.endswith(".woff2"):
+            raise ValueError(f"{value!r}: web fonts must be .woff2 files")
+        return value
+
+
+class Theme(Strict):
+    """The clinic's look: colors and fonts (system fonts unless `fonts` are given)."""
+
+    accent: Annotated[str, Field(pattern=COLOR)] = "#a8571a"  # buttons, highlights
+    background: Annotated[str, Field(pattern=COLOR)] = "#f4f1ea"  # the hero and card panels
+    font: Annotated[str, Field(pattern=FONT_STACK)] = (
+        'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif')
+    heading_font: Annotated[str, Field(pattern=FONT_STACK)] = ""  # default: `font`
+    fonts: list[FontFace] = Field(default=[], max_length=4)
+    og_image: Literal["card", "photo"] = "card"  # social preview: title card, or the clinic photo
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colors (1 to 21)."""
+    def luminance(color: str) -> float:
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 class SiteOptions(Strict):
-    language: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    locale: Literal["en-US", "en-GB"] = Field(default="en-US",
+                                              validation_alias=AliasChoices("locale", "language"))
+    spelling_allow: list[str] = []  # words the spelling lint accepts (names it can't tell)
+    theme: Theme = Theme()
     output: str = "build/site"
     store: str = "sqlite:///build/seo.sqlite3"
     nearby_towns: int = Field(default=3, ge=0, le=10)
     guard: GuardSettings = GuardSettings()
     publish: PublishTargets = [FolderTarget()]
-    theme_color: str = Field(default="#1f5f4a", pattern=r"^#[0-9a-fA-F]{6}$")
+    theme_color: str = Field(default="#1f5f4a", pattern=COLOR)  # the main brand color
+
+    @property
+    def language(self) -> str:
+        return self.locale
+
+    @model_validator(mode="after")
+    def _readable(self) -> SiteOptions:
+        """The brand color carries white text (header, buttons) and is the link and heading color
+        on white and on the panel: each pair needs WCAG AA contrast (4.5:1)."""
+        pairs = [("theme_color", self.theme_color, "#ffffff", "white text"),
+                 ("theme_color", self.theme_color, self.theme.background, "theme.background"),
+                 ("theme.background", self.theme.background, "#1b1b1b", "body text")]
+        for key, color, other, what in pairs:
+            ratio = contrast(color, other)
+            if ratio < 4.5:
+                raise ValueError(f"{key}: {color} against {what} ({other}) has contrast "
+                                 f"{ratio:.1f}:1; text needs at least 4.5:1 (pick a darker or "
+                                 "lighter shade)")
+        return self
 
 
 class ExtraKeyword(Strict):
@@ -318,6 +507,7 @@ class SearchConsoleSettings(Strict):
     provisional_days: int = Field(default=3, ge=0, le=10)  # fallback when Google gives no metadata
     row_limit: int = Field(default=25000, ge=1, le=25000)
     retries: int = Field(default=3, ge=0, le=10)  # 429/5xx retries (googleapiclient backoff)
+    timeout: float = Field(default=30, gt=0, le=600)  # seconds per request (and token refresh)
     inspection: InspectionSettings = InspectionSettings()  # URL Inspection (publish: index status)
 
 
@@ -351,7 +541,7 @@ class GbpEndpoints(Strict):
     v4: Url = "https://mybusiness.googleapis.com/v4/"
     performance: Url = "https://businessprofileperformance.googleapis.com/"
     place_actions: Url = "https://mybusinessplaceactions.googleapis.com/"
-    token_uri: Url = "https://oauth2.googleapis.com/token"
+    token_uri: Url | None = None  # default: the token file's own token_uri (Google's)
 
 
 class GbpUtm(Strict):
@@ -374,6 +564,12 @@ class GbpPosts(Strict):
         "condition", "town"]
     max_per_run: int = Field(default=5, ge=1, le=50)
     poll_attempts: int = Field(default=3, ge=0, le=20)
+    # a create that got no answer (timeout, dropped connection): look for the post this long,
+    # polling with backoff, before leaving it SENDING for the next run (seconds)
+    lookup_wait: float = Field(default=60, ge=0, le=900)
+    # a SENDING post Google still doesn't list is created again only this long after it was
+    # sent (minutes): Google can finish a create long after the client gave up
+    resend_after: int = Field(default=60, ge=1, le=10080)
 
 
 # -- Business Profile insights and reviews (`seo insights`, `seo reviews`) -------------------------
@@ -454,6 +650,15 @@ class GbpSettings(Strict):
     timeout: float = Field(default=30, gt=0)
 
 
+def check_header_text(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("line breaks are not allowed (they would inject mail headers)")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(check_header_text)]
+
+
 def check_host(value: str) -> str:
     """A host name or IP address, optionally with :port (no scheme, no path); lower-cased."""
     if not re.match(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
@@ -467,12 +672,13 @@ class AuditSettings(Strict):
     """Site audit (`seo audit`): the crawl's limits and manners, and the checks' thresholds."""
 
     url: Url | None = None  # the live site to audit; default business.url
-    user_agent: str = ""  # default "seo-audit/<version> (+<business.url>)"
+    user_agent: HeaderText = ""  # default "seo-audit/<version> (+<business.url>)"
     max_pages: int = Field(default=20000, ge=1)
     max_depth: int = Field(default=20, ge=0)
     concurrency: int = Field(default=8, ge=1, le=64)  # live sites; local ones get 32
     autothrottle: bool = True  # live sites only
     timeout: float = Field(default=3600, gt=0)  # seconds for the whole crawl child process
+    request_timeout: float = Field(default=30, gt=0, le=600)  # seconds per request
     ignore_paths: list[str] = []  # URL path prefixes never crawled (e.g. an external booking app)
     title_max: int = Field(default=60, ge=10)
     description_max: int = Field(default=155, ge=20)
@@ -481,14 +687,6 @@ class AuditSettings(Strict):
     canonical_hosts: list[Annotated[str, AfterValidator(check_host)]] = []
 
 
-def check_header_text(value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError("line breaks are not allowed (they would inject mail headers)")
-    return value
-
-
-HeaderText = Annotated[str, AfterValidator(check_header_text)]
-EMAIL_RE = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
 
 
 class EmailSettings(Strict):
@@ -499,14 +697,14 @@ class EmailSettings(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    host: HeaderText = ""  # SMTP server; empty: write .eml files to the outbox only
+    host: Host = ""  # SMTP server; empty: write .eml files to the outbox only
     port: int | None = Field(default=None, ge=1, le=65535)  # default 587 starttls, 465 ssl, 25 none
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: HeaderText = ""
     password_env: str = Field(default="SEO_SMTP_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    from_: Annotated[str, Field(pattern=EMAIL_RE)] | None = Field(default=None, alias="from")
+    from_: Email | None = Field(default=None, alias="from")
     from_name: HeaderText = ""  # display name; default the business name
-    to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []
+    to: list[Email] = []
     subject_prefix: HeaderText = "[SEO weekly]"
     timeout: float = Field(default=30.0, gt=0, le=600)  # seconds per SMTP operation
     retries: int = Field(default=3, ge=0, le=10)  # after the first attempt
@@ -558,17 +756,19 @@ class SiteConfig(Strict):
 
 
 class TownConfig(Strict):
-    name: NonEmpty
+    name: Name
     slug: Slug
-    state: str = Field(pattern=r"^[A-Z]{2}$")
-    county: NonEmpty
+    state: State
+    county: Name
     geo: Geo
     served_by: Slug
-    neighbourhoods: list[str] = []
-    roads: list[str] = []
-    landmarks: list[str] = []
-    zip_codes: list[str] = []
+    neighborhoods: list[Name] = Field(default=[], validation_alias=AliasChoices(
+        "neighborhoods", "neighbourhoods"))
+    roads: list[Name] = []
+    landmarks: list[Name] = []
+    zip_codes: list[Zip] = []
     place_id: str = ""
+    serp_location: str = ""  # SerpApi's canonical location name; default "Town,State,United States"
 
 
 class TownsFile(Strict):

@@ -12,7 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from ..api import Project, refuse_examples
-from ..errors import NotConfigured, UserError
+from ..errors import NotConfigured
+from ..files import read_project_text
 from ..settings import GbpSettings
 from .apply import ApplyResult, apply_plan, rollback
 from .client import GbpClient, Sleep, connect
@@ -41,7 +42,7 @@ def desired(project: Project, today: date | None = None) -> list[Desired]:
 
 
 def client_for(project: Project, client: GbpClient | None) -> GbpClient:
-    return client if client is not None else connect(settings_of(project))
+    return client if client is not None else connect(settings_of(project), store=project.store)
 
 
 @dataclass
@@ -64,11 +65,8 @@ def plan_listing(project: Project, *, client: GbpClient | None = None, out: Path
 
 
 def load_plan(path: Path) -> ListingPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read the plan: {exc.strerror}", file=str(path)) from None
-    return ListingPlan.from_json(text, str(path))
+    """A saved plan: a regular UTF-8 file (a FIFO or a device named by --plan is refused)."""
+    return ListingPlan.from_json(read_project_text(path, str(path), root=None), str(path))
 
 
 def apply_listing(project: Project, *, plan_file: Path | None = None,
@@ -161,5 +159,6 @@ def publish_posts(project: Project, *, client: GbpClient | None = None, dry_run:
         raise
     project.store.finish_run(run_id, "ok", {"created": len(result.created),
                                             "adopted": len(result.adopted),
+                                            "unresolved": len(result.unresolved),
                                             "rejected": len(result.rejected)})
     return result

@@ -13,6 +13,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,16 +23,19 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import UserError
+from ..safety import check_outputs
 from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
 from . import guard
+from .images import Images
+from .og import Cards
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .sitemap import robots_txt, sitemap_xml
-from .write import SiteWriter
+from .write import SiteWriter, libc
 
-RENDER_VERSION = "1"  # bump when code changes what a page contains
+RENDER_VERSION = "2"  # bump when code changes what a page contains
 Progress = Callable[[str, int, int], None]
 
 
@@ -46,8 +50,10 @@ class BuildResult:
     flagged: list[tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changed_paths: list[str] = field(default_factory=list)
+    deleted_paths: list[str] = field(default_factory=list)
     indexable: int = 0
-    max_similarity: float = 0.0
+    max_similarity: float = 0.0  # of the pairs measured exactly (those near or over the limit)
+    measured_from: float = 0.0  # pairs estimated below this were not measured exactly
 
     def counts(self) -> dict[str, int]:
         return {"planned": self.planned, "rendered": self.rendered, "written": self.written,
@@ -67,9 +73,11 @@ class Fingerprints:
     """Per-page input hashes built from per-entity hashes, computed once per build."""
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
-        root = site.root
+        # every picture variant's name (a hash of its source and how it is encoded) and what
+        # every social card shares: a new picture or a new card design re-renders the pages
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
-                           (root / "config/site.yaml").read_text(encoding="utf-8"),
+                           site.config_text,
+                           *sorted(renderer.images.names), renderer.cards.shared_key,
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
@@ -79,9 +87,13 @@ class Fingerprints:
         self.cond = {c.slug: _sha(c.source_text) for c in site.conditions}
         self.notes = {(t.slug, c): n.text for t in site.towns for c, n in t.condition_notes.items()}
         self.all_towns = _sha(*self.town.values()) if site.towns else ""
+        self.bios = {pid: note.text for pid, note in site.bios.items()}
+        self.all_conditions = _sha(*self.cond.values())
 
     def of(self, page: PagePlan) -> str:
         parts = [self.common, page.kind, page.url_path]
+        if page.practitioner:
+            parts += [self.bios.get(page.practitioner, ""), self.all_conditions]
         if page.kind == "areas":
             parts.append(self.all_towns)
         if page.town:
@@ -109,23 +121,21 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 conditions: list[str] | None = None, dry_run: bool = False,
                 today: date | None = None, progress: Progress | None = None) -> BuildResult:
     today = today or date.today()
-    out_dir = site.path(site.config.site.output)
+    out_dir = check_outputs(site)
     cache_path = out_dir.with_name(f".{out_dir.name}.guard.npz")
     settings = site.config.site.guard
     full_plan = plan_site(site)
     check_paths(full_plan)
     selected = {p.key for p in plan_site(site, towns, conditions)}
-    renderer = Renderer(site)
-    fps = Fingerprints(site, renderer)
     rows = store.page_rows()
-    result = BuildResult(planned=len(selected), dry_run=dry_run)
-    writer = SiteWriter(out_dir, dry_run=dry_run)
-    with _YoungGcOnly() as collector:
-        try:
-            return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
-                          cache_path, settings, result, today, progress, collector)
-        finally:
-            writer.discard()
+    result = BuildResult(planned=len(selected), dry_run=dry_run,
+                         measured_from=settings.similarity_threshold - guard.FLOOR_MARGIN)
+    with SiteWriter(out_dir, dry_run=dry_run) as writer, _YoungGcOnly() as collector:
+        images = Images(site, writer)
+        renderer = Renderer(site, images, Cards(site, writer, images))
+        fps = Fingerprints(site, renderer)
+        return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
+                      cache_path, settings, result, today, progress, collector)
 
 
 class _YoungGcOnly:
@@ -219,6 +229,7 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     new_rows = _page_rows(full_plan, new_hash, rows, verdicts, fingerprint, today)
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
+        writer.delete(path.lstrip("/") + "og.png")
     entries = []
     for page in full_plan:
         row = new_rows.get(page.key) or rows[page.key]
@@ -227,7 +238,11 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     writer.put("sitemap.xml", sitemap_xml(entries))
     writer.put("robots.txt", robots_txt(site.config.business.url))
     writer.put("favicon.svg", renderer.asset("favicon.svg.j2"))
+    for face in site.config.site.theme.fonts:
+        writer.put(f"fonts/{face.file}", (site.root / "content/fonts" / face.file).read_bytes())
+    renderer.images.prune()
     result.changed_paths = sorted(writer.changed)
+    result.deleted_paths = sorted(writer.deleted)
     result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in writer.changed)
     result.written, result.deleted = writer.commit()
     if result.dry_run:
@@ -274,6 +289,8 @@ class _RenderState:
             done.hashes[page.key] = _put(self.writer, page, page_html)
             done.indexable[page.key] = indexable
             self.collector.tick()
+            if n % 64 == 0:
+                _check_parent()
             if self.progress:
                 self.progress("render", min(n * step, total), total)
         batch.flush()
@@ -282,6 +299,25 @@ class _RenderState:
 
 
 _FORKED: _RenderState | None = None
+_PARENT: int | None = None  # in the forked child: the build process it works for
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer in the forked child: the kernel kills it when the build dies (Linux
+    prctl PR_SET_PDEATHSIG), and `_check_parent` ends it elsewhere, so a build killed outright
+    never leaves a child writing into the staging folder the next build needs."""
+    global _PARENT
+    _PARENT = parent
+    prctl = getattr(libc, "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _check_parent()  # the parent may have died before prctl took effect
+
+
+def _check_parent() -> None:
+    if _PARENT is not None and os.getppid() != _PARENT:
+        os._exit(1)
 
 
 def _can_fork() -> bool:
@@ -303,9 +339,11 @@ def _render_in_two_processes(todo: list[PagePlan], state: _RenderState) -> _Rend
     output is byte-identical to a one-process build."""
     global _FORKED
     state.writer.prepare()
+    state.renderer.cards.prepare()  # the cards' shared parts, drawn once before the fork
     _FORKED = state
     try:
-        with mp.get_context("fork").Pool(1) as pool:
+        with mp.get_context("fork").Pool(1, initializer=_die_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
             theirs_async = pool.apply_async(_render_forked_chunk, (todo[1::2],))
             mine = state.render(todo[0::2], len(todo), step=2)
             theirs = theirs_async.get()

@@ -98,8 +98,13 @@ class Target(Protocol):
         """The base URL where visitors see this target's pages (None: not served)."""
 
 
+def target_key(site: Site, index: int) -> str:
+    """Where a target's settings are, for error messages: `site.publish` when there is one."""
+    return "site.publish" if len(site.config.site.publish) == 1 else f"site.publish[{index}]"
+
+
 def make_target(site: Site, index: int, cfg: Any) -> Target:
-    key = f"site.publish[{index}]"
+    key = target_key(site, index)
     if isinstance(cfg, WordPressTarget):
         from .wordpress import WordPress
         return WordPress(site, cfg, key)
