@@ -32,6 +32,7 @@ class PageParts:
     jsonld: str  # the JSON-LD script's text ("" when none)
     h1: str  # the heading as text
     body: str  # the main content's HTML without the h1 (what WordPress shows under its title)
+    og_image: str = ""  # the social preview image's URL
 
 
 def _head(html: str) -> Any:
@@ -62,7 +63,8 @@ def page_parts(html: str) -> PageParts:
         robots=_first(doc.xpath('//meta[@name="robots"]/@content')),
         canonical=_first(doc.xpath('//link[@rel="canonical"]/@href')),
         jsonld=str(scripts[0]).strip() if scripts else "",
-        h1=heading, body=body.strip() + "\n")
+        h1=heading, body=body.strip() + "\n",
+        og_image=_first(doc.xpath('//meta[@property="og:image"]/@content')))
 
 
 def _text_of(fragment: str) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import safety
 from ..errors import UserError
 from ..site import Site
 from ..store import Store
@@ -49,26 +49,19 @@ class Built:
         return digest.hexdigest()
 
 
-def hash_tree(root: Path, where: str = "the build output") -> dict[str, str]:
-    """sha256 of every regular file under `root` (symlinks and special files are refused)."""
+def hash_tree(root: Path, where: str) -> dict[str, str]:
+    """sha256 of every regular file under `root`; a symlink or special file there is refused
+    (`seo.safety.regular_files`: it could lead out of the project onto a public site)."""
     out: dict[str, str] = {}
-    base = os.fspath(root).rstrip(os.sep) + os.sep
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        prefix = (dirpath + os.sep)[len(base):].replace(os.sep, "/") if dirpath + os.sep != base else ""
-        for name in sorted(filenames) + links:
-            full = os.path.join(dirpath, name)
-            rel = prefix + name
-            st = os.lstat(full)
-            if not stat.S_ISREG(st.st_mode):
-                raise UserError(f"{where} holds {rel!r}, which is not a regular file (a symlink or "
-                                "a device); refused: only regular files are published")
-            if st.st_size > MAX_FILE_BYTES:
-                raise UserError(f"{where} holds {rel!r} of {st.st_size} bytes (over "
-                                f"{MAX_FILE_BYTES // 2**20} MB): not a file this tool wrote")
-            with open(full, "rb") as fh:
-                out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
+    base = os.fspath(root)
+    for rel in safety.regular_files(root, where):
+        full = os.path.join(base, rel)
+        size = os.lstat(full).st_size
+        if size > MAX_FILE_BYTES:
+            raise UserError(f"{rel} is {size} bytes (over {MAX_FILE_BYTES // 2**20} MB): not a "
+                            "file this tool wrote; refused", file=where)
+        with open(full, "rb") as fh:
+            out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
     return out
 
 
@@ -76,7 +69,7 @@ def load_built(site: Site, store: Store) -> Built:
     out = site.path(site.config.site.output)
     if not (out / "index.html").is_file():
         raise UserError(f"nothing built in {out}; run `seo pages build` first")
-    built = Built(root=out, files=hash_tree(out))
+    built = Built(root=out, files=hash_tree(out, site.config.site.output))
     for path, row in sorted(store.page_rows().items()):
         if row["removed"] is not None:
             continue

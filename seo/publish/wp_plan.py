@@ -52,10 +52,28 @@ class Want:
     payload: dict[str, Any]
     hash: str
     page: BuiltPage | None = None
+    assets: set[str] = field(default_factory=set)  # build files it shows (pictures, social image)
 
     @property
     def depth(self) -> int:
         return self.path.strip("/").count("/") + 1 if self.path != "/" else 0
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Where the pages' pictures go on WordPress: the plugin's uploads folder (its URL), and which
+    build files may go there (images and fonts: the plugin takes nothing else)."""
+
+    base: str  # e.g. https://example.com/wp-content/uploads/seo-publish/
+    files: frozenset[str]
+
+    @classmethod
+    def of(cls, built: Built, base: str) -> Assets:
+        return cls(base, frozenset(rel for rel in built.files if ASSET.match(rel)))
+
+
+ASSET = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9._-]*)*\.(png|jpe?g|webp|gif|avif|woff2|ico)$")
+_URL_ATTR = re.compile(r'(\s(?:src|srcset|href|poster)=")([^"]*)(")')
 
 
 @dataclass
@@ -107,32 +125,67 @@ def split(path: str) -> tuple[str, str]:
     return parts[-1], ("/" + "/".join(parts[:-1]) + "/") if len(parts) > 1 else "/"
 
 
-def body_html(body: str, base_path: str) -> str:
+def body_html(body: str, base_path: str, assets: Assets | None = None,
+              used: set[str] | None = None) -> str:
     """Brackets as character references (WordPress runs shortcodes over the whole page in block
-    themes: text from content must never become one); root-relative links below WordPress's own
-    folder when it has one."""
+    themes: text from content must never become one); pictures from the plugin's uploads folder
+    (`used` collects them); other root-relative links below WordPress's own folder when it has one."""
     body = body.replace("[", "&#91;").replace("]", "&#93;")
-    if base_path == "/":
-        return body
     prefix = base_path.rstrip("/")
-    return re.sub(r'(\s(?:href|src)=")/(?!/)', lambda m: f"{m.group(1)}{prefix}/", body)
+
+    def one(url: str) -> str:
+        if not url.startswith("/") or url.startswith("//"):
+            return url
+        rel = url[1:].split("?", 1)[0].split("#", 1)[0]
+        if assets is not None and rel in assets.files:
+            if used is not None:
+                used.add(rel)
+            return assets.base + url[1:]
+        return prefix + url
+
+    def attr(m: re.Match[str]) -> str:
+        value = m.group(2)
+        if "srcset" in m.group(1):  # "url 480w, url 800w"
+            value = ", ".join(" ".join([one(part.split()[0]), *part.split()[1:]])
+                              for part in value.split(",") if part.strip())
+        else:
+            value = one(value)
+        return m.group(1) + value + m.group(3)
+
+    return _URL_ATTR.sub(attr, body)
 
 
-def wanted(built: Built, base_path: str, front_page: bool) -> dict[str, Want]:
+def og_image(url: str, business: str, assets: Assets | None, used: set[str]) -> str:
+    """The social image on WordPress: the build's og.png from the plugin's uploads folder."""
+    if not url or assets is None or not url.startswith(business):
+        return url
+    path, _, query = url[len(business):].partition("?")
+    if path not in assets.files:
+        return url
+    used.add(path)
+    return assets.base + path + (f"?{query}" if query else "")
+
+
+def wanted(built: Built, base_path: str, front_page: bool, assets: Assets | None = None,
+           business: str = "") -> dict[str, Want]:
     wants: dict[str, Want] = {}
     for page in built.pages.values():
         if page.path == "/" and not front_page:
             continue
         parts = page_parts(built.text(page))
         slug, parent = split(page.path)
+        used: set[str] = set()
+        content = body_html(parts.body, base_path, assets, used)
+        image = og_image(parts.og_image, business, assets, used)
         payload = {
-            "title": parts.h1 or parts.title, "content": body_html(parts.body, base_path),
+            "title": parts.h1 or parts.title, "content": content,
             "slug": slug, "status": "publish", "comment_status": "closed", "ping_status": "closed",
             "parent_path": parent,
             "meta": {"_seo_path": page.path, "_seo_role": "page", "_seo_title": parts.title,
                      "_seo_description": parts.description, "_seo_canonical": parts.canonical,
-                     "_seo_robots": parts.robots, "_seo_jsonld": parts.jsonld, "_seo_hash": ""}}
-        wants[page.path] = Want(page.path, slug, parent, "page", payload, "", page)
+                     "_seo_robots": parts.robots, "_seo_jsonld": parts.jsonld, "_seo_og_image": image,
+                     "_seo_hash": ""}}
+        wants[page.path] = Want(page.path, slug, parent, "page", payload, "", page, used)
     for path in sorted(wants):  # containers for intermediate paths without a page
         parent = wants[path].parent_path
         while parent and parent != "/" and parent not in wants:

@@ -28,7 +28,7 @@ const SEO_PUBLISH_HEADER  = 'x-seo-publish'; // sent by the tool on every write 
 /** The meta keys the tool writes. `_seo_path` marks a page as the tool's. */
 function seo_publish_keys() {
 	return array( '_seo_path', '_seo_hash', '_seo_role', '_seo_title', '_seo_description',
-		'_seo_canonical', '_seo_robots', '_seo_jsonld' );
+		'_seo_canonical', '_seo_robots', '_seo_jsonld', '_seo_og_image' );
 }
 
 function seo_publish_sanitize( $value, $key ) {
@@ -41,6 +41,7 @@ function seo_publish_sanitize( $value, $key ) {
 			$data = json_decode( $value, true );
 			return is_array( $data ) ? $value : '';
 		case '_seo_canonical':
+		case '_seo_og_image':
 			return esc_url_raw( $value, array( 'http', 'https' ) );
 		case '_seo_robots':
 			return preg_match( '/^[a-z0-9:,\- ]{0,200}$/', $value ) ? $value : '';
@@ -272,6 +273,83 @@ function seo_publish_list_pages( $request ) {
 	);
 }
 
+// The pages' pictures and social images, kept in wp-content/uploads/seo-publish/ at the paths the
+// build gave them (images/..., parker/og.png): only image and font files, names checked, each
+// file's SHA-256 checked on arrival. The list of what the tool uploaded is an option.
+function seo_publish_files_dir() {
+	$uploads = wp_upload_dir( null, false );
+	return array( trailingslashit( $uploads['basedir'] ) . 'seo-publish/', trailingslashit( $uploads['baseurl'] ) . 'seo-publish/' );
+}
+
+function seo_publish_file_ok( $path ) {
+	return is_string( $path ) && strlen( $path ) <= 300
+		&& preg_match( '#^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9._-]*)*\.(png|jpe?g|webp|gif|avif|woff2|ico)$#', $path )
+		&& false === strpos( $path, '..' );
+}
+
+add_action(
+	'rest_api_init',
+	function () {
+		$can = function () {
+			return current_user_can( 'edit_pages' ) && current_user_can( 'upload_files' );
+		};
+		register_rest_route(
+			'seo-publish/v1',
+			'/files',
+			array(
+				array(
+					'methods'             => 'GET',
+					'permission_callback' => $can,
+					'callback'            => function () {
+						list( , $base_url ) = seo_publish_files_dir();
+						return array(
+							'base'  => $base_url,
+							'files' => (object) get_option( 'seo_publish_files', array() ),
+						);
+					},
+				),
+				array(
+					'methods'             => 'POST',
+					'permission_callback' => $can,
+					'callback'            => 'seo_publish_put_files',
+				),
+			)
+		);
+	}
+);
+
+function seo_publish_put_files( $request ) {
+	$files = $request->get_param( 'files' );
+	if ( ! is_array( $files ) || count( $files ) > 200 ) {
+		return new WP_Error( 'seo_publish_files', 'files: a list of at most 200 files', array( 'status' => 400 ) );
+	}
+	list( $dir ) = seo_publish_files_dir();
+	$known       = get_option( 'seo_publish_files', array() );
+	$done        = array();
+	foreach ( $files as $file ) {
+		$path = isset( $file['path'] ) ? $file['path'] : '';
+		$sha  = isset( $file['sha256'] ) ? (string) $file['sha256'] : '';
+		$data = isset( $file['data'] ) ? base64_decode( (string) $file['data'], true ) : false;
+		if ( ! seo_publish_file_ok( $path ) || false === $data || strlen( $data ) > 10 * 1024 * 1024
+			|| ! hash_equals( $sha, hash( 'sha256', $data ) ) ) {
+			return new WP_Error( 'seo_publish_files', 'refused file ' . sanitize_text_field( (string) $path ), array( 'status' => 400 ) );
+		}
+		$target = $dir . $path;
+		if ( ! wp_mkdir_p( dirname( $target ) ) ) {
+			return new WP_Error( 'seo_publish_files', 'cannot create the uploads folder', array( 'status' => 500 ) );
+		}
+		$tmp = $target . '.tmp-' . wp_generate_password( 8, false );
+		if ( false === file_put_contents( $tmp, $data ) || ! rename( $tmp, $target ) ) { // phpcs:ignore WordPress.WP.AlternativeFunctions
+			@unlink( $tmp ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+			return new WP_Error( 'seo_publish_files', 'cannot write ' . $path, array( 'status' => 500 ) );
+		}
+		$known[ $path ] = $sha;
+		$done[]         = $path;
+	}
+	update_option( 'seo_publish_files', $known, false );
+	return array( 'written' => $done );
+}
+
 // `?seo_managed=1` lists only the tool's pages.
 add_filter(
 	'rest_page_collection_params',
@@ -356,6 +434,10 @@ add_action(
 		}
 		if ( '' !== $canonical ) {
 			echo '<meta property="og:url" content="' . esc_url( $canonical ) . "\">\n";
+		}
+		$image = seo_publish_meta( $post, '_seo_og_image' );
+		if ( '' !== $image ) {
+			echo '<meta property="og:image" content="' . esc_url( $image ) . "\">\n";
 		}
 		$raw  = seo_publish_meta( $post, '_seo_jsonld' );
 		$data = '' !== $raw ? json_decode( $raw, true ) : null;
