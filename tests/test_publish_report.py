@@ -54,7 +54,7 @@ def test_lifecycle_table_and_attention(project: Project) -> None:
     report = build_report(project, "2026-W47")
     lc = report.facts.lifecycle
     assert lc is not None and lc.tracked
-    assert lc.totals == {"built": 10, "published": 10, "live": 9, "indexed": 1}
+    assert lc.totals == {"built": 11, "published": 11, "live": 10, "indexed": 1}
     rows = {r.path: r for r in lc.rows}
     alpha = rows["/alpha/"]
     assert (alpha.built, alpha.published, alpha.live) == (BUILT, BUILT, BUILT)
@@ -67,18 +67,18 @@ def test_lifecycle_table_and_attention(project: Project) -> None:
     assert why["/beta-springs/"] == ("Google indexed https://clinic.test/alpha/ as the canonical, "
                                      "not this page")
     assert why["/, /alpha/knee-pain/, /areas-we-serve/, /beta-springs/knee-pain/, /beta-springs/wrist-pain/, "
-               "/conditions/knee-pain/ and 1 more"] == ("7 pages live for over 14 days, not indexed (URL is "
+               "/conditions/knee-pain/ and 2 more"] == ("8 pages live for over 14 days, not indexed (URL is "
                                                         "unknown to Google)")
-    assert len(lc.attention) == 3  # one not live, one other canonical, seven not indexed (one line)
-    assert any("9 page(s) need attention (see Page lifecycle), first /alpha/wrist-pain/" in a
+    assert len(lc.attention) == 3  # one not live, one other canonical, eight not indexed (one line)
+    assert any("10 page(s) need attention (see Page lifecycle), first /alpha/wrist-pain/" in a
                for a in report.facts.actions)
 
     text = report.text
-    assert "PAGE LIFECYCLE\n10 pages built, 10 published, 9 verified live, 1 indexed by Google." in text
+    assert "PAGE LIFECYCLE\n11 pages built, 11 published, 10 verified live, 1 indexed by Google." in text
     assert "- /alpha/: 2 Nov / 2 Nov / 2 Nov / yes (since 2 Nov) / 2 / 9\n" in text
     assert ("- /beta-springs/: 2 Nov / 2 Nov / 2 Nov / no (Google chose https://clinic.test/alpha/) / - "
             "/ 0\n") in text
-    assert "Needs attention (9 pages):" in text
+    assert "Needs attention (10 pages):" in text
     assert "What to do: Google has not found it yet: submit the sitemap in Search Console" in text
     doc = lxml.html.document_fromstring(report.html.encode())
     heading = doc.xpath('//h2[text()="Page lifecycle"]')

@@ -97,11 +97,13 @@ def test_rollback_restores_the_previous_release_in_one_step(root: Path, remote: 
 
     proc = cli("publish", "--root", str(root), "--rollback", "--dry-run")
     assert proc.returncode == 0 and f"would switch current from {second} back to {first}" in proc.stdout
+    assert proc.stdout.startswith(f"ssh: would roll back to release {first}; ")
     assert os.readlink(remote / "current") == f"releases/{second}"
 
     proc = run_seo("publish", "--root", str(root), "--rollback")  # the real command, once
     assert proc.returncode == 0, proc.stderr
     assert f"switched current from {second} back to {first}" in proc.stdout
+    assert proc.stdout.startswith(f"ssh: rolled back to release {first}; ")
     assert os.readlink(remote / "current") == f"releases/{first}"
     assert "Parking is free" not in (remote / "current/parker/sciatica/index.html").read_text()
     assert releases(remote) == [first, second]  # nothing deleted by a rollback

@@ -65,7 +65,8 @@ class TargetReport:
         verb = "would " if self.dry_run else ""
         label = self.name if self.name == self.kind else f"{self.name} ({self.kind})"
         if self.action == "rollback":
-            text = f"{label}: {verb}roll back to release {self.release or '?'}"
+            done = "would roll back" if self.dry_run else "rolled back"
+            text = f"{label}: {done} to release {self.release or '?'}"
         else:
             text = (f"{label}: {verb}create {c['create']}, {verb}update {c['update']}, "
                     f"{verb}remove {c['remove']}, unchanged {c['unchanged']}, skipped {c['skip']}")
