@@ -167,5 +167,10 @@ from .reviews.cli import reviews  # noqa: E402
 main.add_command(reviews)
 
 
+from .alerts.cli import alerts  # noqa: E402
+
+main.add_command(alerts)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
