@@ -114,7 +114,7 @@ def lifecycle_facts(project: Project, week: Week) -> LifecycleFacts:
             "yes" if r["verdict"] == "PASS" and not other else "no")
         detail = r["coverage"] or ""
         if indexed == "yes" and r["indexed_on"]:
-            detail = f"since {r['indexed_on'].day} {r['indexed_on']:%b}"
+            detail = f"since {r['indexed_on']:%b} {r['indexed_on'].day}"
         elif other:
             detail = f"Google chose {r['google_canonical']}"
         row = LifecycleRow(
