@@ -18,7 +18,8 @@ LAZY = {"listing": "seo.listing.cli:listing", "audit": "seo.audit.cli:audit",
         "run": "seo.automation.cli:run", "schedule": "seo.automation.cli:schedule",
         "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet",
         "insights": "seo.insights.cli:insights", "reviews": "seo.reviews.cli:reviews",
-        "alerts": "seo.alerts.cli:alerts"}
+        "alerts": "seo.alerts.cli:alerts", "publish": "seo.publish.cli:publish",
+        "verify": "seo.publish.cli:verify", "inspect": "seo.publish.cli:inspect"}
 
 
 class LazySeoGroup(SeoGroup):
@@ -146,26 +147,6 @@ def preview(root: Path, port: int, host: str) -> None:
         click.echo("stopped")
 
 
-@main.command()
-@root_option
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be copied and list what would be deleted; change nothing.")
-def publish(root: Path, dry_run: bool) -> None:
-    """Copy the built site to the publish target; refuses while example values remain.
-
-    Only files an earlier `seo publish` wrote there are ever deleted (the target's
-    .seo-manifest.json lists them); a target overlapping the project is refused."""
-    from . import api
-    project = api.Project.open(root)
-    result = api.publish(project, dry_run=dry_run)
-    if dry_run:
-        click.echo(f"would copy {result.copied} files, delete {result.deleted} -> {result.target}")
-    else:
-        click.echo(f"copied {result.copied} files, deleted {result.deleted} -> {result.target}")
-    for rel in result.deleted_files:
-        click.echo(f"  {'would delete' if dry_run else 'deleted'} {rel}")
-    for rel in result.kept_files:
-        click.echo(f"  left {rel}: no longer published, but changed since seo wrote it")
 
 
 if __name__ == "__main__":  # pragma: no cover
