@@ -137,5 +137,10 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .grid.cli import grid  # noqa: E402
+
+main.add_command(grid)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,7 +44,7 @@ class SerpSpider(scrapy.Spider):
         self.secrets = self.provider.secrets()
         t = job["target"]
         self.target = Target(t["domain"], tuple(t["names"]), tuple(t.get("place_ids", ())),
-                             tuple(t.get("competitors", ())))
+                             tuple(t.get("competitors", ())), int(t.get("keep", Target.keep)))
         self.budget = int(job["budget"])
         self.spent = 0
         self.retries = int(job["settings"]["retries"])

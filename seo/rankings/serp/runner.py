@@ -138,6 +138,8 @@ def check_serp(site: Site, store: Store, keywords: list[Keyword], *, day: date, 
     provider.check_secrets()
     if not dry_run:
         ingest_leftovers(store, site, run_id)
+        from ...grid.run import ingest_leftovers as grid_leftovers  # they share the budget
+        grid_leftovers(store, site)
     month = day.strftime("%Y-%m")
     left = max(0, cfg.monthly_budget - spent(store, cfg.provider, month))
     done = measured_keys(store, cfg.provider, day)

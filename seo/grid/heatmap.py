@@ -1,0 +1,204 @@
+"""Heatmap PNGs of a grid (matplotlib, Agg), readable at a glance and by people with colour-blindness.
+
+Each point is a circle filled by rank band from one sequential palette (ColorBrewer YlGnBu: it
+varies in lightness, so the bands stay apart in grey and for every common colour-vision type),
+with the rank written inside, so the number carries the meaning and the colour only speeds
+reading. The map-pack places (1-3) share the darkest fill. Points not measured are hollow with a
+"?"; the clinic is an orange star (blue and orange stay distinct for colour-blind readers); the
+town's area is outlined (solid: its boundary; dashed: the circle used instead).
+
+The map is drawn in Web Mercator metres, so an optional tile background lines up exactly. The
+same data give the same bytes (fixed fonts and sizes, no PNG timestamp).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch
+
+from ..geo import miles_between
+from ..report.charts import DPI, STYLE
+from .geometry import Area
+
+R_MERCATOR = 6378137.0
+METRES_PER_MILE = 1609.344
+TOP3 = "#0c2c84"
+MID = "#41b6c4"  # 4-10
+LOW = "#c7e9b4"  # 11-20
+NONE = "#ffffd9"  # not in the top 20
+CLINIC = "#e66101"
+EDGE = "#253238"
+BANDS = ((3, TOP3, "#ffffff"), (10, MID, "#0b1f2a"), (20, LOW, "#0b1f2a"))
+WIDTH, HEIGHT = 360, 430  # CSS pixels; the PNG has twice as many (DPI 144)
+
+
+def mercator(lat: np.ndarray | float, lng: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    lat_r = np.radians(np.clip(lat, -85.05, 85.05))
+    return R_MERCATOR * np.radians(lng), R_MERCATOR * np.log(np.tan(np.pi / 4 + lat_r / 2))
+
+
+def fill_for(rank: int | None, measured: bool) -> tuple[str, str, str]:
+    """(fill, text colour, label) of a point."""
+    if not measured:
+        return "#ffffff", "#5f6b6f", "?"
+    if rank is None:
+        return NONE, "#0b1f2a", "20+"
+    for limit, fill, ink in BANDS:
+        if rank <= limit:
+            return fill, ink, str(rank)
+    return NONE, "#0b1f2a", "20+"
+
+
+@dataclass(frozen=True)
+class Dot:
+    lat: float
+    lng: float
+    measured: bool
+    rank: int | None = None  # rank maps: our rank (None: not in the top 20)
+    label: str = ""  # share maps: the text inside (e.g. "7"); empty: the rank's
+    share: float | None = None  # share maps: 0..1 of keywords in the top 3 here
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    png: bytes
+    alt: str
+    width: int
+    height: int
+    pixels: tuple[tuple[float, float], ...] = field(default=(), compare=False)  # each dot's centre
+    clinic_pixel: tuple[float, float] = field(default=(0.0, 0.0), compare=False)
+    radius_px: float = 0.0
+    attribution: str = ""
+
+
+def _share_fill(share: float) -> tuple[str, str]:
+    if share >= 2 / 3:
+        return TOP3, "#ffffff"
+    if share >= 1 / 3:
+        return MID, "#0b1f2a"
+    if share > 0:
+        return LOW, "#0b1f2a"
+    return NONE, "#0b1f2a"
+
+
+def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, float],
+           clinic: tuple[float, float], area: Area | None, title: str, subtitle: str, alt: str,
+           share_of: int = 0, background: object = None) -> Heatmap:
+    """One heatmap. `share_of` > 0 draws a share map (dots carry `share` and `label`: how many of
+    `share_of` keywords are in the top 3 there); `background` is a `TileSource` or None."""
+    lat0 = centre[0]
+    xs, ys = mercator(np.array([d.lat for d in dots]), np.array([d.lng for d in dots]))
+    step = spacing_miles * METRES_PER_MILE / math.cos(math.radians(lat0))  # mercator metres
+    half = step * 0.62
+    x0, x1 = float(xs.min()) - half, float(xs.max()) + half
+    y0, y1 = float(ys.min()) - half, float(ys.max()) + half
+    span = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    x0, x1, y0, y1 = cx - span / 2, cx + span / 2, cy - span / 2, cy + span / 2
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(WIDTH / 72, HEIGHT / 72), dpi=DPI)
+        FigureCanvasAgg(fig)
+        map_w = (WIDTH - 16) / WIDTH
+        map_h = map_w * WIDTH / HEIGHT
+        bottom = 1 - 44 / HEIGHT - map_h
+        ax = fig.add_axes((8 / WIDTH, bottom, map_w, map_h))
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_color("#c5cfcc")
+        attribution = ""
+        if background is not None:
+            tiles = background.image((x0, x1, y0, y1), int(map_w * WIDTH * 2))  # type: ignore[attr-defined]
+            if tiles is not None:
+                pixels, extent = tiles
+                ax.imshow(pixels, extent=extent, interpolation="bilinear", zorder=0)
+                ax.set_xlim(x0, x1)
+                ax.set_ylim(y0, y1)
+                attribution = background.attribution  # type: ignore[attr-defined]
+        if area is not None:
+            for lat, lng in area.outlines():
+                ox, oy = mercator(lat, lng)
+                ax.plot(ox, oy, color=EDGE, linewidth=1.1, zorder=2,
+                        linestyle="-" if area.is_boundary else (0, (4, 3)))
+        radius = step * 0.42
+        diameter_css = 2 * radius / span * map_w * WIDTH
+        size = max(4.5, min(13.0, diameter_css * 0.36))
+        for d, x, y in zip(dots, xs, ys, strict=True):
+            if share_of:
+                fill, ink = _share_fill(d.share or 0.0) if d.measured else ("#ffffff", "#5f6b6f")
+                text = d.label if d.measured else "?"
+            else:
+                fill, ink, text = fill_for(d.rank, d.measured)
+            ax.add_patch(Circle((x, y), radius, facecolor=fill, edgecolor=EDGE if d.measured else "#8a9598",
+                                linewidth=0.8, linestyle="-" if d.measured else (0, (2, 2)), zorder=3))
+            ax.text(x, y, text, ha="center", va="center_baseline", color=ink, zorder=4,
+                    fontsize=size * (0.85 if len(text) > 2 else 1.0), fontweight="bold")
+        mx, my = (float(v) for v in mercator(clinic[0], clinic[1]))
+        star = {"marker": "*", "color": CLINIC, "markeredgecolor": "#3a1a00", "markeredgewidth": 0.8,
+                "zorder": 5}
+        if not (x0 <= mx <= x1 and y0 <= my <= y1):  # off the map: a star on the edge toward it
+            away = miles_between(centre[0], centre[1], clinic[0], clinic[1])
+            scale = (span / 2) / max(abs(mx - cx), abs(my - cy)) * 0.93
+            mx, my = cx + (mx - cx) * scale, cy + (my - cy) * scale
+            ax.annotate(f"clinic {away:.1f} mi", (mx, my), xytext=(0, -10 if my > cy else 9),
+                        textcoords="offset points", ha="right" if mx > cx else "left",
+                        va="center", fontsize=6.5, color="#3a1a00", zorder=6)
+        ax.plot([mx], [my], markersize=max(9.0, size * 1.5), **star)
+        px, py = ax.transData.transform((mx, my))
+        clinic_pixel = (float(px), fig.bbox.height - float(py))
+        ax.annotate("N", (0.965, 0.93), xytext=(0.965, 0.985), xycoords="axes fraction",
+                    ha="center", va="center", fontsize=7, color=EDGE, zorder=6,
+                    arrowprops={"arrowstyle": "<-", "color": EDGE, "linewidth": 0.8})
+        if attribution:
+            ax.text(0.99, 0.01, attribution, transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=5.5, color="#1d2624", zorder=6,
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5})
+        fig.text(8 / WIDTH, 1 - 6 / HEIGHT, title, ha="left", va="top", fontsize=9,
+                 fontweight="bold", color="#1d2624")
+        fig.text(8 / WIDTH, 1 - 24 / HEIGHT, subtitle, ha="left", va="top", fontsize=7.5,
+                 color="#3d4a46")
+        fig.legend(handles=_legend(share_of, area), loc="lower center",
+                   ncol=3, frameon=False, fontsize=6.5, handlelength=1.2, columnspacing=1.0,
+                   borderaxespad=0.2)
+        centres = tuple((float(px), fig.bbox.height - float(py))
+                        for px, py in ax.transData.transform(np.column_stack([xs, ys])))
+        radius_px = float(ax.transData.transform((x0 + radius, y0))[0] - ax.transData.transform((x0, y0))[0])
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    return Heatmap(buf.getvalue(), alt, WIDTH, HEIGHT, centres, clinic_pixel, radius_px, attribution)
+
+
+def _legend(share_of: int, area: Area | None) -> list[object]:
+    def swatch(fill: str, label: str, dashed: bool = False) -> Patch:
+        return Patch(facecolor=fill, edgecolor="#8a9598" if dashed else EDGE, linewidth=0.8,
+                     linestyle=(0, (2, 2)) if dashed else "-", label=label)
+    if share_of:
+        items: list[object] = [swatch(TOP3, f"top 3 for 2/3+ of {share_of}"),
+                               swatch(MID, "for 1/3+"), swatch(LOW, "for some"),
+                               swatch(NONE, "for none")]
+    else:
+        items = [swatch(TOP3, "1-3 (map pack)"), swatch(MID, "4-10"), swatch(LOW, "11-20"),
+                 swatch(NONE, "20+ not in top 20")]
+    items.append(swatch("#ffffff", "? not measured", dashed=True))
+    items.append(Line2D([], [], marker="*", color=CLINIC, markeredgecolor="#3a1a00",
+                        linestyle="none", markersize=8, label="the clinic"))
+    if area is not None:
+        items.append(Line2D([], [], color=EDGE, linewidth=1.1,
+                            linestyle="-" if area.is_boundary else (0, (4, 3)),
+                            label="town boundary" if area.is_boundary else "town area (circle)"))
+    return items
