@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,40 @@ def setup_grid(root: Path, server: GeoSerpServer, grid: dict[str, Any] | None = 
                           "retries": 1, "backoff": 0.05, "timeout": 5, "monthly_budget": 1000,
                           **serp})
     set_grid(root, {"monthly_budget": 500, "size": 5, "spacing_miles": 0.6, **(grid or {})})
+
+
+def seed_grid_weeks(root: Path, last: date, weeks: int = 10, surge: float = 1.0) -> GeoSerpServer:
+    """Weekly scans (Mondays up to `last`) written with the grid stage's own store functions, from
+    the geo server's model (no HTTP): ranks wobble a little week to week, and in the last week
+    the clinic slips and Peak Wellness surges (`surge` miles of prominence)."""
+    from seo.api import Project
+    from seo.grid.config import build_grids
+    from seo.grid.scores import from_result
+    from seo.grid.store import rescore, save_points
+
+    set_grid(root, {"monthly_budget": 500, "size": 5, "spacing_miles": 0.6})
+    configure(root, serp={"provider": "dataforseo", "monthly_budget": 1000})
+    project = Project.open(root)
+    srv = geo_server()
+    name = project.site.config.business.name
+    for w in range(weeks):
+        day = last - timedelta(weeks=weeks - 1 - w)
+        srv.clinic = replace(srv.clinic, prominence=0.05 * (w % 3))  # week-to-week wobble
+        if w == weeks - 1:  # the clinic slips, Peak Wellness surges
+            srv.clinic = replace(srv.clinic, prominence=-0.4)
+            srv.businesses = [b if b.name != "Peak Wellness" else
+                              replace(b, prominence=b.prominence + surge) for b in srv.businesses]
+        for grid in build_grids(project.site):
+            for kw in grid.keywords:
+                points = []
+                for p in grid.points:
+                    listing = srv.geo_listing(kw, p.lat, p.lng, 20)
+                    ours = next((e["position"] for e in listing if e["place_id"] == "place-clinic"), None)
+                    rec = {"position": ours, "competitors": [
+                        {**e, "title": e["title"]} for e in listing if e["place_id"] != "place-clinic"]}
+                    points.append(from_result(p.row, p.col, p.lat, p.lng, rec))
+                save_points(project.store, day=day, source="dataforseo", town=grid.town, keyword=kw,
+                            grid=grid.key, points=points, our_name=name, run_id=None)
+                rescore(project.store, day=day, source="dataforseo", town=grid.town, keyword=kw,
+                        grid=grid.key, total=len(grid.points), our_name=name, run_id=None)
+    return srv

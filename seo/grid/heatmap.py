@@ -41,7 +41,8 @@ NONE = "#ffffd9"  # not in the top 20
 CLINIC = "#e66101"
 EDGE = "#253238"
 BANDS = ((3, TOP3, "#ffffff"), (10, MID, "#0b1f2a"), (20, LOW, "#0b1f2a"))
-WIDTH, HEIGHT = 360, 430  # CSS pixels; the PNG has twice as many (DPI 144)
+WIDTH, HEIGHT = 360, 486  # CSS pixels; the PNG has twice as many (DPI 144)
+MAP_TOP, MAP_SIZE = 52, 344  # the map's square, CSS pixels from the top
 
 
 def mercator(lat: np.ndarray | float, lng: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +70,7 @@ class Dot:
     rank: int | None = None  # rank maps: our rank (None: not in the top 20)
     label: str = ""  # share maps: the text inside (e.g. "7"); empty: the rank's
     share: float | None = None  # share maps: 0..1 of keywords in the top 3 here
+    changed: bool = False  # entered or left the top 3 since the map compared with (ringed)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Heatmap:
     clinic_pixel: tuple[float, float] = field(default=(0.0, 0.0), compare=False)
     radius_px: float = 0.0
     attribution: str = ""
+    map_box: tuple[float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0), compare=False)
 
 
 def _share_fill(share: float) -> tuple[str, str]:
@@ -110,10 +113,8 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, fl
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(WIDTH / 72, HEIGHT / 72), dpi=DPI)
         FigureCanvasAgg(fig)
-        map_w = (WIDTH - 16) / WIDTH
-        map_h = map_w * WIDTH / HEIGHT
-        bottom = 1 - 44 / HEIGHT - map_h
-        ax = fig.add_axes((8 / WIDTH, bottom, map_w, map_h))
+        map_w, map_h = MAP_SIZE / WIDTH, MAP_SIZE / HEIGHT
+        ax = fig.add_axes((8 / WIDTH, 1 - (MAP_TOP + MAP_SIZE) / HEIGHT, map_w, map_h))
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect("equal")
@@ -146,50 +147,56 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, fl
                 fill, ink, text = fill_for(d.rank, d.measured)
             ax.add_patch(Circle((x, y), radius, facecolor=fill, edgecolor=EDGE if d.measured else "#8a9598",
                                 linewidth=0.8, linestyle="-" if d.measured else (0, (2, 2)), zorder=3))
+            if d.changed:
+                ax.add_patch(Circle((x, y), radius * 1.14, facecolor="none", edgecolor=CLINIC,
+                                    linewidth=2.2, zorder=3))
             ax.text(x, y, text, ha="center", va="center_baseline", color=ink, zorder=4,
                     fontsize=size * (0.85 if len(text) > 2 else 1.0), fontweight="bold")
         mx, my = (float(v) for v in mercator(clinic[0], clinic[1]))
         star = {"marker": "*", "color": CLINIC, "markeredgecolor": "#3a1a00", "markeredgewidth": 0.8,
-                "zorder": 5}
+                "zorder": 3.5}  # under the numbers: a rank stays readable
         if not (x0 <= mx <= x1 and y0 <= my <= y1):  # off the map: a star on the edge toward it
             away = miles_between(centre[0], centre[1], clinic[0], clinic[1])
             scale = (span / 2) / max(abs(mx - cx), abs(my - cy)) * 0.93
             mx, my = cx + (mx - cx) * scale, cy + (my - cy) * scale
             ax.annotate(f"clinic {away:.1f} mi", (mx, my), xytext=(0, -10 if my > cy else 9),
                         textcoords="offset points", ha="right" if mx > cx else "left",
-                        va="center", fontsize=6.5, color="#3a1a00", zorder=6)
+                        va="center", fontsize=8.5, color="#3a1a00", zorder=6)
         ax.plot([mx], [my], markersize=max(9.0, size * 1.5), **star)
         px, py = ax.transData.transform((mx, my))
         clinic_pixel = (float(px), fig.bbox.height - float(py))
         ax.annotate("N", (0.965, 0.93), xytext=(0.965, 0.985), xycoords="axes fraction",
-                    ha="center", va="center", fontsize=7, color=EDGE, zorder=6,
+                    ha="center", va="center", fontsize=8, color=EDGE, zorder=6,
                     arrowprops={"arrowstyle": "<-", "color": EDGE, "linewidth": 0.8})
         if attribution:
             ax.text(0.99, 0.01, attribution, transform=ax.transAxes, ha="right", va="bottom",
-                    fontsize=5.5, color="#1d2624", zorder=6,
+                    fontsize=7, color="#1d2624", zorder=6,
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5})
-        fig.text(8 / WIDTH, 1 - 6 / HEIGHT, title, ha="left", va="top", fontsize=9,
+        fig.text(8 / WIDTH, 1 - 6 / HEIGHT, title, ha="left", va="top", fontsize=12,
                  fontweight="bold", color="#1d2624")
-        fig.text(8 / WIDTH, 1 - 24 / HEIGHT, subtitle, ha="left", va="top", fontsize=7.5,
+        fig.text(8 / WIDTH, 1 - 28 / HEIGHT, subtitle, ha="left", va="top", fontsize=9.5,
                  color="#3d4a46")
-        fig.legend(handles=_legend(share_of, area), loc="lower center",
-                   ncol=3, frameon=False, fontsize=6.5, handlelength=1.2, columnspacing=1.0,
+        fig.legend(handles=_legend(share_of, area, any(d.changed for d in dots)), loc="lower center",
+                   ncol=2, frameon=False, fontsize=9, handlelength=1.3, columnspacing=1.2,
                    borderaxespad=0.2)
         centres = tuple((float(px), fig.bbox.height - float(py))
                         for px, py in ax.transData.transform(np.column_stack([xs, ys])))
         radius_px = float(ax.transData.transform((x0 + radius, y0))[0] - ax.transData.transform((x0, y0))[0])
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
-    return Heatmap(buf.getvalue(), alt, WIDTH, HEIGHT, centres, clinic_pixel, radius_px, attribution)
+    scale = DPI / 72
+    box = (8 * scale, MAP_TOP * scale, (8 + MAP_SIZE) * scale, (MAP_TOP + MAP_SIZE) * scale)
+    return Heatmap(buf.getvalue(), alt, WIDTH, HEIGHT, centres, clinic_pixel, radius_px, attribution,
+                   box)
 
 
-def _legend(share_of: int, area: Area | None) -> list[object]:
+def _legend(share_of: int, area: Area | None, changed: bool) -> list[object]:
     def swatch(fill: str, label: str, dashed: bool = False) -> Patch:
         return Patch(facecolor=fill, edgecolor="#8a9598" if dashed else EDGE, linewidth=0.8,
                      linestyle=(0, (2, 2)) if dashed else "-", label=label)
     if share_of:
-        items: list[object] = [swatch(TOP3, f"top 3 for 2/3+ of {share_of}"),
-                               swatch(MID, "for 1/3+"), swatch(LOW, "for some"),
+        items: list[object] = [swatch(TOP3, "top 3 for most keywords"),
+                               swatch(MID, "for a third or more"), swatch(LOW, "for under a third"),
                                swatch(NONE, "for none")]
     else:
         items = [swatch(TOP3, "1-3 (map pack)"), swatch(MID, "4-10"), swatch(LOW, "11-20"),
@@ -197,6 +204,10 @@ def _legend(share_of: int, area: Area | None) -> list[object]:
     items.append(swatch("#ffffff", "? not measured", dashed=True))
     items.append(Line2D([], [], marker="*", color=CLINIC, markeredgecolor="#3a1a00",
                         linestyle="none", markersize=8, label="the clinic"))
+    if changed:
+        items.append(Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor=CLINIC,
+                            markeredgewidth=2, linestyle="none", markersize=8,
+                            label="entered or left the top 3"))
     if area is not None:
         items.append(Line2D([], [], color=EDGE, linewidth=1.1,
                             linestyle="-" if area.is_boundary else (0, (4, 3)),

@@ -84,7 +84,7 @@ class TileSource:
         """The tiles under `extent` (Web Mercator metres: x0, x1, y0, y1), stitched and lightened,
         with their own extent; None (and `note`) when they can't be had."""
         x0, x1, y0, y1 = extent
-        z = int(max(0, min(MAX_ZOOM, math.floor(math.log2(WORLD * width_px / (TILE * (x1 - x0)))))))
+        z = int(max(0, min(MAX_ZOOM, math.ceil(math.log2(WORLD * width_px / (TILE * (x1 - x0)))))))
 
         def index(x: float, y: float, zoom: int) -> tuple[int, int]:
             n = 2 ** zoom

@@ -144,6 +144,8 @@ def where_text(points: list[PointResult], centre: tuple[float, float], spacing: 
     if not strong and len(none) == len(groups):
         return "not in the top 3 anywhere on the grid"
     bits = []
+    if strong and len(strong) * 2 > len(groups) and len(strong) + len(none) == len(groups):
+        return "in the top 3 except in the " + _join(none)
     if strong:
         bits.append("in the top 3 in the " + _join(strong))
     if none:
@@ -197,8 +199,10 @@ def summary_line(s: ScoreRow) -> str:
     return text
 
 
-def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None) -> Heatmap:
-    """The grid-day's heatmap; the town's area is drawn when the grid is still configured so."""
+def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None,
+            changed: set[tuple[int, int]] | None = None) -> Heatmap:
+    """The grid-day's heatmap; the town's area is drawn when the grid is still configured so;
+    `changed` points (row, col) are ringed."""
     town = site.town(gd.town) if gd.town in {t.slug for t in site.towns} else None
     same = grid is not None and grid.key == gd.grid
     centre = (grid.lat, grid.lng) if same and grid else (
@@ -206,13 +210,14 @@ def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None) ->
     spacing = grid.spacing_miles if same and grid else spacing_of(gd.points)
     loc = town.location.geo if town else site.config.locations[0].geo
     name = town.name if town else gd.town
-    dots = [Dot(p.lat, p.lng, p.measured, p.rank) for p in gd.points]
+    dots = [Dot(p.lat, p.lng, p.measured, p.rank, changed=(p.row, p.col) in (changed or ()))
+            for p in gd.points]
     where = where_text(gd.points, centre, spacing)
     alt = (f"Map of {name} for \"{gd.keyword}\" on {gd.day.isoformat()}: {summary_line(gd.us)}; "
            f"{where}.")
     return render(dots, spacing_miles=spacing, centre=centre, clinic=(loc.lat, loc.lng),
                   area=grid.area if same and grid else None,
-                  title=f"{name} · \"{_short(gd.keyword, 44)}\"",
+                  title=f"{name} · \"{_short(gd.keyword, 34)}\"",
                   subtitle=f"{gd.day:%d %b %Y} · {summary_line(gd.us)}", alt=alt, background=tiles)
 
 

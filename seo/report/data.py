@@ -180,6 +180,7 @@ class Facts:
     jobs: list[JobHealth]
     actions: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    grid: Any = None  # seo.grid.report.GridFacts: the map-pack section
 
 
 def gather(project: Project, week: Week) -> Facts:
@@ -188,6 +189,8 @@ def gather(project: Project, week: Week) -> Facts:
                   search_console=search_console_facts(project, week),
                   pages=page_facts(project, week), listing=listing_facts(project, week),
                   audit=audit_facts(project, week), jobs=job_health(project, week))
+    from ..grid.report import grid_facts  # the map-pack section gathers its own facts
+    facts.grid = grid_facts(project, week.start, week.end)
     facts.actions = next_actions(facts)
     facts.summary = summarise(facts)
     return facts
