@@ -74,6 +74,8 @@ def wire(root: Path, gbp: GbpServer, sc: SearchConsoleServer, serp: SerpServer, 
                  "timeout": 5, "maps": False, "monthly_budget": 500},
         "email": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
                   "from": "seo@clinic.test", "to": ["owner@clinic.test"], "retries": 0}})
+    data["grid"] = {"monthly_budget": 100, "size": 3, "spacing_miles": 1,
+                    "keywords": ["acupuncture {town}"]}  # 2 towns x 5 points x 1 keyword
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     write_token(token, gbp)
     info = json.loads(token.read_text())
@@ -102,7 +104,7 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
     text = "\n".join(lines)
     assert outcome.status == "ok", text
     assert outcome.counts["steps"] == {s: "ok" for s in (
-        "build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts",
+        "build_pages", "audit_site", "check_rankings", "check_grid", "sync_listing", "publish_posts",
         "weekly_report")}, text
     # every step recorded, inside the pipeline
     rows = {r["job"]: r for r in run_rows(Project.open(mini).store.engine)}
@@ -113,12 +115,16 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
     assert json.loads(rows["check_rankings"]["counts"])["sources"] == {"search_console": "ok",
                                                                        "dataforseo": "ok"}
     assert sc.queries and serp.total > 0
+    assert json.loads(rows["check_grid"]["counts"])["measured"] == 10
     assert json.loads(rows["sync_listing"]["counts"])["pushed"] > 0 and gbp.ops("patch")
     assert len(gbp.all_posts()) == 2
     # the report went out through SMTP, not to the outbox
     assert len(inbox.messages) == 1
     msg = email.message_from_bytes(inbox.messages[0].original_content)
     assert msg["To"] == "owner@clinic.test" and msg.is_multipart()
+    body = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(
+        decode=True).decode()
+    assert "MAP PACK ACROSS EACH TOWN" in body
     assert not list((mini / "build/outbox").glob("*.eml"))
     # no secret in anything the run printed or stored
     stored = json.dumps([dict(r, started_at=None, finished_at=None) for r in rows.values()])
@@ -139,6 +145,7 @@ def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
     assert out.startswith("build_pages: ok: planned ")
     assert "audit_site: ok: target built" in out
     assert "check_rankings: not configured: search_console: set integrations.search_console" in out
+    assert "check_grid: not configured: grid: add a `grid:` section to config/site.yaml" in out
     assert "sync_listing: not configured: integrations.gbp is not set" in out
     assert "publish_posts: not configured: integrations.gbp is not set" in out
     assert "weekly_report: ok" in out and "no SMTP host configured" in out

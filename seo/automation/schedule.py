@@ -22,8 +22,8 @@ from ..yamlio import Located, load_yaml
 FILE = "config/schedule.yaml"
 
 # The steps of the weekly pipeline, in order, and every job `seo run` knows.
-STEPS = ("build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts",
-         "weekly_report")
+STEPS = ("build_pages", "audit_site", "check_rankings", "check_grid", "sync_listing",
+         "publish_posts", "weekly_report")
 JOBS = (*STEPS, "weekly")
 
 # Clinic defaults (America/Denver). Rankings and listing drift run daily, except on Monday when
@@ -34,6 +34,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "sync_listing": {"cron": "0 6 * * 0,2-6", "grace_minutes": 360},
     "weekly": {"cron": "30 5 * * 1", "grace_minutes": 720},
     "build_pages": {"cron": "0 5 * * 1", "enabled": False},
+    "check_grid": {"cron": "0 5 * * 1", "enabled": False},  # weekly, inside `weekly`
     "audit_site": {"cron": "0 3 * * 0", "enabled": False},
     "publish_posts": {"cron": "0 10 * * 2", "enabled": False},
     "weekly_report": {"cron": "0 7 * * 1", "enabled": False},

@@ -41,6 +41,19 @@ def rankings_result(report: Any) -> JobResult:
     return JobResult(counts, lines, error="; ".join(failed))
 
 
+def grid_result(report: Any) -> JobResult:
+    """A grid GridCheckReport as a job result: failed when points were not measured."""
+    from ..errors import ExternalError
+    if report.status == "refused":  # configured, but the provider refused the credentials
+        raise ExternalError(f"{report.provider}: {report.message}")
+    o = report.outcome
+    counts = {"measured": o.measured, "not_measured": o.not_measured, "requests": o.requests,
+              "grids": len(o.touched), "grid_budget_left": o.grid_budget_left}
+    error = o.error or (f"{o.not_measured} of {o.measured + o.not_measured} points not measured"
+                        if o.not_measured else "")
+    return JobResult(counts, report.lines(), error=error)
+
+
 def sync_listing(project: Project, *, apply: bool, today: date | None = None,
                  trigger: str = "manual") -> JobResult:
     """Drift every day; the plan saved for review; pushed only when the schedule says `apply`."""
