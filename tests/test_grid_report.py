@@ -63,6 +63,8 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     assert "- Peak Wellness in Alpha: SoLV 100%, +15 points on the week before" in text
     assert "Trend (SoLV, oldest first): 65%, 65%, 65%, 65%, 65%, 65%, 65%, 52%" in text
     assert "Grid scans this month: 0 of 500 approved requests." in text
+    assert report.facts.actions[0].startswith(
+        "Look at Alpha's map pack: the clinic's share fell from 65% to 52% of the grid")
     html = report.html
     assert "Alpha: SoLV 52%" in html and "Maps that changed most" in html
     assert "Competitor who gained most" in html and "Peak Wellness" in html

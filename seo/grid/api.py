@@ -15,6 +15,8 @@ from .. import __version__
 from ..atomic import atomic_write
 from ..errors import ExternalError, NotConfigured
 from .config import Grid, build_grids, settings
+from .history import History, Series
+from .history import load as load_history
 from .run import GridOutcome, check_grid
 from .store import load_points, load_scores
 from .tiles import TileSource
@@ -164,6 +166,7 @@ class GridView:
     now: GridDay
     previous: GridDay | None
     grid: Grid | None  # as configured now (None: no longer configured)
+    series: Series | None = None  # the clinic's weekly SoLV up to this scan, with its noise band
 
 
 def show(project: Project, towns: list[str] | None = None,
@@ -177,8 +180,14 @@ def show(project: Project, towns: list[str] | None = None,
         project.site.town(slug_)
     rows = latest(project.store, towns=towns)
     wanted = [k.lower() for k in keywords or []]
-    return [GridView(now, prev, grids.get(now.town)) for now, prev in rows
-            if not wanted or any(w in now.keyword for w in wanted)]
+    views = [GridView(now, prev, grids.get(now.town)) for now, prev in rows
+             if not wanted or any(w in now.keyword for w in wanted)]
+    histories: dict[date, History] = {}
+    for v in views:
+        if v.now.day not in histories:
+            histories[v.now.day] = load_history(project.store, v.now.day, businesses=False)
+        v.series = histories[v.now.day].grids.get((v.now.town, v.now.keyword, ""))
+    return views
 
 
 POINT_FIELDS = ("day", "source", "town", "keyword", "grid", "row", "col", "lat", "lng", "measured",

@@ -11,7 +11,7 @@ import click
 from ..cli_options import root_option
 from ..errors import NotConfigured, UserError
 from . import api
-from .views import points_table, summary_line
+from .views import points_table, summary_line, where_text
 
 
 def _date(value: str | None, key: str) -> date | None:
@@ -92,13 +92,14 @@ def show(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], as_map: 
         return
     for v in views:
         now, prev = v.now, v.previous
-        change = ""
-        if prev is not None and prev.us.solv is not None and now.us.solv is not None:
-            delta = (now.us.solv - prev.us.solv) * 100
-            same = "" if prev.grid == now.grid else ", grid changed since"
-            change = f" (SoLV {delta:+.0f} points on {prev.day.isoformat()}{same})"
         click.echo(f"{now.town} / \"{now.keyword}\" on {now.day.isoformat()} ({now.source}): "
-                   f"{summary_line(now.us)}{change}")
+                   f"{summary_line(now.us)}")
+        if v.series is not None and v.series.current is not None:
+            click.echo(f"  SoLV {v.series.now_text}, {v.series.change_text}"
+                       + ("" if prev is None or prev.grid == now.grid else "; the grid changed since"))
+        centre = (v.grid.lat, v.grid.lng) if v.grid is not None and v.grid.key == now.grid else None
+        if centre is not None and v.grid is not None:
+            click.echo(f"  where: {where_text(now.points, centre, v.grid.spacing_miles)}")
         beaters = beaten_by(now)
         if beaters:
             click.echo("  where not in the top 3, the map pack shows: " +

@@ -299,3 +299,22 @@ def _gainer(hist: History, towns: dict[str, Any]) -> Gainer | None:
     _, town, series = best
     name = towns[town].name if town in towns else town
     return Gainer(series.name, name, series, series.moved)
+
+
+def grid_actions(g: GridFacts | None) -> list[str]:
+    """Next actions from the map-pack section: a town whose map pack fell beyond its noise band,
+    and many points not measured."""
+    if g is None or not g.towns:
+        return []
+    acts = []
+    for t in g.towns:
+        s = t.series
+        if s.status == "down" and s.previous is not None and s.current is not None:
+            who = f"; {t.beaten_by[0][0]} holds it most where the clinic is not" if t.beaten_by else ""
+            acts.append(f"Look at {t.name}'s map pack: the clinic's share fell from {s.previous:.0f}% "
+                        f"to {s.current:.0f}% of the grid ({t.where}){who}.")
+    total = sum(t.measured + t.not_measured for t in g.towns)
+    if g.not_measured and g.not_measured * 5 >= total:
+        acts.append(f"{g.not_measured} of {total} grid points were not measured (mostly: "
+                    f"{g.reasons[0][0]}): check the SERP provider and grid.monthly_budget.")
+    return acts[:2]

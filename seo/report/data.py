@@ -455,6 +455,8 @@ def next_actions(f: Facts) -> list[str]:
         cause = f"; it follows: {m.events[0]}" if m.events else ""
         acts.append(f"Look at \"{m.keyword}\" ({m.town}): fell from {_pos(m.previous)} to "
                     f"{_pos(m.current)}{cause}.")
+    from ..grid.report import grid_actions  # the map-pack section's own
+    acts += grid_actions(f.grid)
     if f.rankings.not_measured and f.rankings.series and \
             f.rankings.not_measured * 5 >= f.rankings.series:
         reason = f.rankings.reasons[0][0] if f.rankings.reasons else "unknown"
