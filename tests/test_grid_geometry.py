@@ -173,3 +173,6 @@ def test_a_maps_answer_as_a_point() -> None:
     assert p.businesses[1]["key"] == "n:b|b.test"
     assert [b["name"] for b in p.top3("Clinic")] == ["Rival", "B"]
     assert from_result(0, 0, 0, 0, {"position": None, "reason": "not in the top 20"}).rank is None
+    hostile = from_result(0, 0, 0, 0, {"position": None, "competitors": [
+        {"position": 1, "title": "Rival\x1b]8;;http://evil\x07\u202eCo", "domain": "r.test"}]})
+    assert hostile.businesses[0]["name"] == "Rival ]8;;http://evil  Co"  # no escape reaches a terminal

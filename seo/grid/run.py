@@ -40,7 +40,7 @@ from ..site import Site
 from ..store import Store
 from ..tables import serp_spend
 from .config import DEPTH, Grid, Point
-from .scores import PointResult, from_result
+from .scores import PointResult, clean, from_result
 from .store import measured_points, rescore, save_points
 
 BATCH_PREFIX = "grid-"
@@ -172,7 +172,7 @@ def ingest(store: Store, site: Site, batch_dir: Path, run_id: int | None,
         if rec is None:
             point = PointResult(row, col, lat, lng, False, reason=missing_reason)
         elif rec["type"] == "failure":
-            point = PointResult(row, col, lat, lng, False, reason=str(rec["reason"]))
+            point = PointResult(row, col, lat, lng, False, reason=clean(rec["reason"], 300))
         else:
             point = from_result(row, col, lat, lng, rec)
         groups.setdefault((town, kw, key), []).append(point)

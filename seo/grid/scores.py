@@ -13,6 +13,7 @@ Points that were not measured (timeouts, budget) are left out of every score, ne
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +23,20 @@ from .config import DEPTH, NOT_FOUND
 US = ""  # the clinic's business key in scores
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object, limit: int = 200) -> str:
+    """Text from a provider's answer, without control characters (terminal escapes, direction
+    overrides) that would reach a terminal, a CSV or a map."""
+    return CONTROL.sub(" ", str(text or ""))[:limit].strip()
+
+
 def business_key(entry: dict[str, Any]) -> str:
     """One business across points: its Google place id, else its name and website."""
     place = str(entry.get("place_id") or "")
     if place:
-        return f"p:{place}"[:256]
+        return f"p:{clean(place)}"[:256]
     return f"n:{norm_name(str(entry.get('title') or ''))}|{bare(str(entry.get('domain') or ''))}"[:256]
 
 
@@ -63,11 +73,11 @@ def from_result(row: int, col: int, lat: float, lng: float, rec: dict[str, Any])
             continue
         key = business_key(e)
         if key not in seen or pos < seen[key]["rank"]:
-            seen[key] = {"key": key, "name": str(e.get("title") or e.get("domain") or "?")[:200],
-                         "domain": bare(str(e.get("domain") or ""))[:200], "rank": pos,
+            seen[key] = {"key": key, "name": clean(e.get("title") or e.get("domain")) or "?",
+                         "domain": clean(bare(str(e.get("domain") or ""))), "rank": pos,
                          "competitor": bool(e.get("competitor"))}
     ours = int(rank) if isinstance(rank, int | float) and 1 <= rank <= DEPTH else None
-    return PointResult(row, col, lat, lng, True, ours, str(rec.get("reason") or ""),
+    return PointResult(row, col, lat, lng, True, ours, clean(rec.get("reason"), 300),
                        sorted(seen.values(), key=lambda b: (b["rank"], b["key"])))
 
 
