@@ -137,6 +137,16 @@ from .report.cli import report  # noqa: E402
 main.add_command(report)
 
 
+from .insights.cli import insights  # noqa: E402
+
+main.add_command(insights)
+
+
+from .reviews.cli import reviews  # noqa: E402
+
+main.add_command(reviews)
+
+
 from .grid.cli import grid  # noqa: E402
 
 main.add_command(grid)

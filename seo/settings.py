@@ -206,7 +206,7 @@ class SerpSettings(Strict):
 
 
 LISTING_FIELDS = ("title", "categories", "phone", "website", "address", "hours", "special_hours",
-                  "service_area", "description", "services", "open_info")
+                  "service_area", "description", "services", "open_info", "booking_link")
 
 
 class GbpEndpoints(Strict):
@@ -214,6 +214,8 @@ class GbpEndpoints(Strict):
 
     business_information: Url = "https://mybusinessbusinessinformation.googleapis.com/"
     v4: Url = "https://mybusiness.googleapis.com/v4/"
+    performance: Url = "https://businessprofileperformance.googleapis.com/"
+    place_actions: Url = "https://mybusinessplaceactions.googleapis.com/"
     token_uri: Url = "https://oauth2.googleapis.com/token"
 
 
@@ -222,6 +224,7 @@ class GbpUtm(Strict):
     medium: NonEmpty = "organic"
     website_campaign: NonEmpty = "gbp-listing"
     post_campaign: NonEmpty = "gbp-post"
+    booking_campaign: NonEmpty = "gbp-booking"
 
 
 class GbpPosts(Strict):
@@ -238,6 +241,64 @@ class GbpPosts(Strict):
     poll_attempts: int = Field(default=3, ge=0, le=20)
 
 
+# -- Business Profile insights and reviews (`seo insights`, `seo reviews`) -------------------------
+
+# The first nine are fetched by default. Conversations: Google deprecated BUSINESS_CONVERSATIONS
+# for MESSAGING_CLICKS (the chat/message button), so the default asks for the latter.
+DAILY_METRICS = ("CALL_CLICKS", "BUSINESS_DIRECTION_REQUESTS", "WEBSITE_CLICKS", "BUSINESS_BOOKINGS",
+                 "MESSAGING_CLICKS", "BUSINESS_IMPRESSIONS_MOBILE_MAPS",
+                 "BUSINESS_IMPRESSIONS_MOBILE_SEARCH", "BUSINESS_IMPRESSIONS_DESKTOP_MAPS",
+                 "BUSINESS_IMPRESSIONS_DESKTOP_SEARCH", "BUSINESS_CONVERSATIONS",
+                 "BUSINESS_FOOD_ORDERS", "BUSINESS_FOOD_MENU_CLICKS")
+
+
+class GbpInsights(Strict):
+    """Business Profile Performance API: calls, directions, clicks per day; search keywords per month."""
+
+    enabled: bool = True
+    metrics: list[Literal[DAILY_METRICS]] = list(DAILY_METRICS[:9])  # type: ignore[valid-type]
+    backfill_days: int = Field(default=120, ge=7, le=540)  # how far back the first fetch reaches
+    settle_days: int = Field(default=7, ge=1, le=30)  # recent days fetched again until final
+    keyword_months: int = Field(default=3, ge=1, le=18)  # complete months of search keywords kept fresh
+
+
+def check_reply_templates(value: dict[int, list[str]]) -> dict[int, list[str]]:
+    for stars, texts in value.items():
+        if stars not in (1, 2, 3, 4, 5):
+            raise ValueError(f"star rating {stars} is not 1-5")
+        if not texts or any(not t.strip() for t in texts):
+            raise ValueError(f"{stars}: give at least one non-empty reply template")
+    return value
+
+
+def _as_list(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+class GbpReviews(Strict):
+    """Reviews and replies (`seo reviews`). Replies are sent only from the approved drafts file,
+    except 5-star reviews without text when `auto_reply_five_star` is on; every reply passes the
+    privacy lint first."""
+
+    enabled: bool = True
+    drafts_file: str = "build/review-replies.yaml"
+    # Jinja (sandboxed) plain-text templates by star rating; a list gives variants, picked per review.
+    templates: Annotated[dict[int, list[str]], AfterValidator(check_reply_templates)] = {}
+    auto_reply_five_star: bool = False  # 5-star reviews without text, with the 5-star template
+    privacy_terms: list[NonEmpty] = []  # more words a reply may never contain (conditions, names)
+    signature: str = ""  # appended to every reply, e.g. "The team at Acupuncture Associates"
+    max_pages: int = Field(default=200, ge=1, le=2000)  # 50 reviews a page, per location
+
+    @model_validator(mode="before")
+    @classmethod
+    def _templates_as_lists(cls, data: object) -> object:
+        if isinstance(data, dict) and "templates" in data:
+            data = {**data, "templates": _as_list(data["templates"])}
+        return data
+
+
 class GbpSettings(Strict):
     """Google Business Profile sync (`seo listing ...`)."""
 
@@ -250,6 +311,9 @@ class GbpSettings(Strict):
     description_template: str = "gbp_description.txt.j2"
     utm: GbpUtm = GbpUtm()
     posts: GbpPosts = GbpPosts()
+    booking_type: Literal["APPOINTMENT", "ONLINE_APPOINTMENT"] = "APPOINTMENT"  # booking_link
+    insights: GbpInsights = GbpInsights()
+    reviews: GbpReviews = GbpReviews()
     edits_per_minute: int = Field(default=10, ge=1, le=10)  # Google's per-profile limit is 10
     retries: int = Field(default=2, ge=0, le=5)  # 5xx and non-zero-quota 429 only
     timeout: float = Field(default=30, gt=0)

@@ -178,6 +178,92 @@ listing_posts = sa.Table(
 )
 
 
+# -- insights (Business Profile Performance API) -------------------------------------------------
+
+# One row per location, day and metric. `value` NULL: Google has not given a number (yet); a
+# missing value is never read as zero while the day is inside the settle window. `settled`: the
+# day was fetched when it was older than the settle window, so Google's answer is final.
+gbp_metrics = sa.Table(
+    "gbp_metrics", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),  # config location id
+    sa.Column("metric", sa.String(48), primary_key=True),  # CALL_CLICKS, ...
+    sa.Column("value", sa.BigInteger),
+    sa.Column("settled", sa.Boolean, nullable=False),
+    sa.Column("fetched_at", sa.DateTime, nullable=False),
+)
+
+# Monthly search keywords that showed the profile. Google gives either a count (`value`) or, for
+# small numbers, only a threshold: "fewer than `threshold`" (value NULL), never a made-up number.
+gbp_keywords = sa.Table(
+    "gbp_keywords", metadata,
+    sa.Column("month", sa.String(7), primary_key=True),  # "2026-10"
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("keyword", sa.String(512), primary_key=True),
+    sa.Column("value", sa.BigInteger),
+    sa.Column("threshold", sa.BigInteger),
+)
+
+# Which months of keywords have been fetched, and whether the month was complete and settled.
+gbp_keyword_months = sa.Table(
+    "gbp_keyword_months", metadata,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("keywords", sa.Integer, nullable=False),
+    sa.Column("settled", sa.Boolean, nullable=False),
+    sa.Column("fetched_at", sa.DateTime, nullable=False),
+)
+
+
+# -- reviews (legacy v4 reviews) -----------------------------------------------------------------
+
+# Every review of every location, as Google last showed it. Reviewer text is hostile: stored as
+# text, escaped wherever it is shown, never used as instructions. `deleted_on`: gone from Google.
+gbp_reviews = sa.Table(
+    "gbp_reviews", metadata,
+    sa.Column("name", sa.String(256), primary_key=True),  # accounts/../locations/../reviews/..
+    sa.Column("location", sa.String(64), nullable=False, index=True),
+    sa.Column("review_id", sa.String(128), nullable=False),
+    sa.Column("reviewer", sa.String(256), nullable=False, default=""),
+    sa.Column("anonymous", sa.Boolean, nullable=False, default=False),
+    sa.Column("stars", sa.Integer),  # 1-5; NULL when Google says STAR_RATING_UNSPECIFIED
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+    sa.Column("reply", sa.Text),  # NULL: unanswered
+    sa.Column("reply_updated", sa.DateTime),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("deleted_on", sa.DateTime),
+)
+
+# What changed between fetches: new, changed (rating or text), deleted, restored, replied
+# (a reply appeared at Google), reply_changed, reply_removed.
+gbp_review_events = sa.Table(
+    "gbp_review_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("review", sa.String(256), nullable=False, index=True),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+)
+
+# Replies the tool sends: one row per (review, reply text), written before the reply is sent
+# (SENDING), so a reply is sent at most once even across crashes and lost answers.
+gbp_review_replies = sa.Table(
+    "gbp_review_replies", metadata,
+    sa.Column("review", sa.String(256), primary_key=True),
+    sa.Column("reply_hash", sa.String(64), primary_key=True),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # approved, auto
+    sa.Column("state", sa.String(16), nullable=False),  # SENDING, SENT, ADOPTED
+    sa.Column("run_id", sa.Integer),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+
 # -- grid (geo-grid map-pack scans) -------------------------------------------------------------------
 
 # One row per point of a town's grid, keyword and day: our maps rank there (NULL: not found within

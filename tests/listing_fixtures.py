@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from listing_support import NAME, FakeClock, configure, live_location, write_token
+from listing_support import NAME, FakeClock, booking_uri, configure, live_location, write_token
 from servers.gbp import GbpServer
 
 from seo.api import Project
@@ -40,6 +40,7 @@ def root(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def project(root: Path, gbp: GbpServer) -> Project:
     project = Project.open(root)
     gbp.add_location(NAME, live_location(project))
+    gbp.add_link(NAME, booking_uri(project), preferred=True)  # the booking link is already ours
     return project
 
 

@@ -35,6 +35,7 @@ class FakeClock:
 def gbp_block(server: GbpServer, extra: str = "") -> str:
     return (f"integrations:\n  gbp:\n    account: {ACCOUNT}\n"
             f"    endpoints: {{business_information: '{server.url}', v4: '{server.v4_url}', "
+            f"performance: '{server.url}', place_actions: '{server.url}', "
             f"token_uri: '{server.token_uri}'}}\n" + extra)
 
 
@@ -71,3 +72,10 @@ def live_location(project: Project) -> dict[str, Any]:
     data["regularHours"]["periods"][0]["closeTime"] = {"hours": 16, "minutes": 30}
     data["metadata"] = {"placeId": "ChIJclinic", "mapsUri": "https://maps.google.com/?cid=1"}
     return data
+
+
+def booking_uri(project: Project) -> str:
+    """The booking link config asks for (the profile's preferred APPOINTMENT link)."""
+    settings = project.site.config.integrations.gbp
+    assert settings is not None
+    return desired_state(project.site, settings, TODAY)[0].booking_uri

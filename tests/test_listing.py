@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from conftest import run_seo
-from listing_support import NAME, TODAY, FakeClock
+from listing_support import NAME, TODAY, FakeClock, booking_uri
 from servers.gbp import GbpServer
 
 from seo.api import Project
@@ -126,6 +126,7 @@ def test_drift_found_and_restored(root: Path, gbp: GbpServer, clock: FakeClock) 
     project = Project.open(root)
     gbp.add_location(NAME, desired_state(project.site, project.site.config.integrations.gbp,
                                          TODAY)[0].data)
+    gbp.add_link(NAME, booking_uri(project), preferred=True)
     client = connect(project.site.config.integrations.gbp, clock=clock.now, sleep=clock.sleep)
     assert api.plan_listing(project, client=client, today=TODAY).plan.change_count == 0
     # a member of the public suggests a new phone number and Google publishes it
@@ -329,6 +330,7 @@ def test_several_locations(root: Path, gbp: GbpServer, clock: FakeClock) -> None
     assert "Beta Springs" in east["profile"]["description"]
     for name, d in wanted.items():
         gbp.add_location(name, {**d.data, "title": "Old"})
+        gbp.add_link(name, d.booking_uri, preferred=True)
     client = connect(settings, clock=clock.now, sleep=clock.sleep)
     plan = api.plan_listing(project, client=client, today=TODAY).plan
     assert [(lp.location, [c.field for c in lp.changes]) for lp in plan.locations] == [

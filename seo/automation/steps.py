@@ -94,3 +94,39 @@ def weekly_report(project: Project, week: str | None = None) -> JobResult:
     counts = {"sent": len(earlier.sent) + len(delivery.sent), "waiting": len(delivery.waiting),
               "failures": len(earlier.failures) + len(delivery.failures)}
     return JobResult(counts, lines, error="; ".join(earlier.failures + delivery.failures))
+
+
+def fetch_insights(project: Project, today: date | None = None, trigger: str = "manual") -> JobResult:
+    """Business Profile numbers: new days, and recent days again until Google's numbers settle."""
+    from ..insights.api import check_insights, check_lines
+    result = check_insights(project, today=today, trigger=trigger)
+    return JobResult({"requests": result.requests,
+                      "unsettled_days": max((r.unsettled for r in result.locations), default=0)},
+                     check_lines(result))
+
+
+def check_reviews(project: Project, trigger: str = "manual") -> JobResult:
+    """Fetch every review; send the replies staff approved in the drafts file and, when config
+    allows, auto-replies to 5-star reviews without text (all through the privacy lint, once)."""
+    from ..hostile import plain
+    from ..reviews.api import fetch_reviews, replies_waiting, send_replies, stored
+    synced = fetch_reviews(project, trigger=trigger)
+    lines = [f"{r.location}: {r.fetched} reviews; {len(r.new)} new, {len(r.changed)} changed, "
+             f"{len(r.deleted)} deleted" for r in synced]
+    lines += [f"warning: {plain(w)}" for r in synced for w in r.warnings]
+    counts: dict[str, Any] = {"reviews": sum(r.fetched for r in synced),
+                              "new": sum(len(r.new) for r in synced)}
+    error = ""
+    if replies_waiting(project):
+        sent = send_replies(project, trigger=trigger)
+        counts["replies_sent"] = sent.count("sent") + sent.count("adopted")
+        counts["replies_refused"] = sent.count("refused")
+        lines += [plain(line, 300) for o in sent.outcomes for line in o.lines()]
+        error = "; ".join(o.line() for o in sent.outcomes if o.status == "failed")
+    waiting = stored(project, unanswered=True)
+    counts["unanswered"] = len(waiting)
+    low = [r for r in waiting if r["stars"] in (1, 2)]
+    if low:
+        lines.append(f"{len(low)} review(s) rated 1 or 2 stars wait for an answer: "
+                     "`seo reviews draft`")
+    return JobResult(counts, lines, error=error)

@@ -57,7 +57,7 @@ def plan_listing(project: Project, *, client: GbpClient | None = None, out: Path
     settings = settings_of(project)
     wanted = desired(project, today)
     client = client_for(project, client)
-    plan = ListingPlan([plan_location(client, d, settings) for d in wanted])
+    plan = ListingPlan([plan_location(client, d, settings, project.store) for d in wanted])
     path = out or project.site.path(DEFAULT_PLAN)
     plan.save(path)
     return PlanResult(plan, path, project.site.examples)
@@ -81,7 +81,8 @@ def apply_listing(project: Project, *, plan_file: Path | None = None,
     if plan_file is not None:
         plan = load_plan(plan_file)
     else:
-        plan = ListingPlan([plan_location(client, d, settings) for d in desired(project, today)])
+        plan = ListingPlan([plan_location(client, d, settings, project.store)
+                            for d in desired(project, today)])
     run_id = project.store.start_run("listing-apply", trigger)
     try:
         result = apply_plan(client, project.store, plan, run_id)
@@ -115,7 +116,8 @@ def detect_drift(project: Project, *, client: GbpClient | None = None, today: da
     client = client_for(project, client)
     index = {loc.id: i for i, loc in enumerate(project.site.config.locations)}
     run_id = project.store.start_run("listing-drift", trigger)
-    found = [drift_location(client, d, settings, index[d.location.id]) for d in wanted]
+    found = [drift_location(client, d, settings, index[d.location.id], project.store)
+             for d in wanted]
     log_drift(project.store, run_id, found)
     project.store.finish_run(run_id, "ok", {"drifted": sum(len(f.drifted) for f in found),
                                             "pending": sum(len(f.pending) for f in found)})

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ..errors import UserError
 from ..store import Store, now
 from ..tables import listing_changes
+from . import booking
 from .client import GbpClient
 from .desired import READ_MASK, body_for, canon
 from .plan import ListingPlan, LocationPlan, snapshot_hash
@@ -60,20 +61,36 @@ def push(client: GbpClient, store: Store, run_id: int, action: str, location: st
 
 def apply_plan(client: GbpClient, store: Store, plan: ListingPlan, run_id: int) -> ApplyResult:
     result = ApplyResult(run_id)
-    todo: list[tuple[LocationPlan, dict[str, Any]]] = []
+    todo: list[tuple[LocationPlan, dict[str, Any], list[dict[str, Any]]]] = []
     for lp in plan.locations:  # refuse a stale plan before pushing anything
         live = client.get_location(lp.gbp_name, READ_MASK)
-        if lp.changes and snapshot_hash(live) != lp.live_hash:
+        stale = lp.v1_fields and snapshot_hash(live) != lp.live_hash
+        links: list[dict[str, Any]] = []
+        if lp.booking:
+            links = booking.list_links(client, lp.gbp_name, lp.booking["action_type"])
+            stale = stale or booking.links_hash(links) != lp.booking["live_hash"]
+        if stale:
             raise UserError(f"stale plan: the live listing of {lp.location} ({lp.gbp_name}) changed "
                             "since the plan was made; run `seo listing plan` again")
-        todo.append((lp, live))
-    for lp, live in todo:
+        todo.append((lp, live, links))
+    for lp, live, links in todo:
         if not lp.changes:
             result.unchanged.append(lp.location)
             continue
-        fields = [c.field for c in lp.changes]
-        result.pushed.append(push(client, store, run_id, "apply", lp.location, lp.gbp_name, fields,
-                                  lp.body, lp.update_mask, live, lp.body))
+        fields = lp.v1_fields
+        pushed = Pushed(lp.location, lp.gbp_name, [], "verified")
+        if fields:
+            pushed = push(client, store, run_id, "apply", lp.location, lp.gbp_name, fields,
+                          lp.body, lp.update_mask, live, lp.body)
+        if lp.booking:
+            action = booking.BookingAction(**lp.booking)
+            done = booking.apply_booking(client, store, run_id, lp.location, lp.gbp_name, action,
+                                         links)
+            pushed.fields.append(booking.FIELD)
+            if done.status != "verified":
+                pushed.status = "pending"
+                pushed.unverified.append(booking.FIELD)
+        result.pushed.append(pushed)
     return result
 
 
@@ -102,6 +119,8 @@ def rollback(client: GbpClient, store: Store, to_run: int | None, run_id: int) -
             sa.select(listing_changes).where(listing_changes.c.run_id >= target)
             .order_by(listing_changes.c.id))]
     result = ApplyResult(run_id)
+    booking_rows = [r for r in rows if r["update_mask"] == booking.MASK]
+    rows = [r for r in rows if r["update_mask"] != booking.MASK]
     for base in [r for r in rows if r["run_id"] == target and r["action"] == "apply"]:
         fields: list[str] = []
         for r in rows:
@@ -116,4 +135,26 @@ def rollback(client: GbpClient, store: Store, to_run: int | None, run_id: int) -
         body, mask = body_for(todo, snapshot)
         result.pushed.append(push(client, store, run_id, "rollback", base["location"],
                                   base["gbp_name"], todo, body, mask, live, snapshot))
+    for base in [r for r in booking_rows if r["run_id"] == target and r["action"] == "apply"]:
+        mine = [r for r in booking_rows if r["location"] == base["location"]]
+        snapshot_links = json.loads(base["before"])
+        kind = next((x["placeActionType"] for x in snapshot_links + json.loads(base["after"] or "[]")
+                     if x.get("placeActionType")), "APPOINTMENT")
+        done = booking.restore(client, store, run_id, base["location"], base["gbp_name"],
+                               snapshot_links, booking.created_names(mine), kind)
+        if done is None:
+            if base["location"] not in result.unchanged and not any(
+                    p.location == base["location"] for p in result.pushed):
+                result.unchanged.append(base["location"])
+            continue
+        pushed = next((p for p in result.pushed if p.location == base["location"]), None)
+        if pushed is None:
+            pushed = Pushed(base["location"], base["gbp_name"], [], "verified")
+            result.pushed.append(pushed)
+            if base["location"] in result.unchanged:
+                result.unchanged.remove(base["location"])
+        pushed.fields.append(booking.FIELD)
+        if done.status != "verified":
+            pushed.status = "pending"
+            pushed.unverified.append(booking.FIELD)
     return result

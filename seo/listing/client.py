@@ -124,6 +124,8 @@ class GbpClient:
                         client_options={"api_endpoint": settings.endpoints.business_information})
         self.session = AuthorizedSession(credentials)
         self.calls = 0
+        self.http = http  # the other v1 APIs (Performance, Place Actions) share it: `service()`
+        self._services: dict[str, Any] = {}
 
     # -- plumbing ------------------------------------------------------------------------------
     def _retrying(self, op: str, target: str, send: Callable[[], Any], *, edit_key: str = "",
@@ -209,6 +211,21 @@ class GbpClient:
         op = "locations.patch" + (" (validateOnly)" if validate_only else "")
         # a patch sets fields to given values: sending it twice is harmless
         return self._retrying(op, name, lambda: self._v1(op, name, req), edit_key=name)
+
+    def service(self, api: str) -> Any:
+        """Another Business Profile v1 API on this session (built once, from the shipped doc)."""
+        if api not in self._services:
+            from googleapiclient.discovery import build
+            endpoint = {"businessprofileperformance": self.settings.endpoints.performance,
+                        "mybusinessplaceactions": self.settings.endpoints.place_actions}[api]
+            self._services[api] = build(api, "v1", http=self.http, static_discovery=True,
+                                        cache_discovery=False,
+                                        client_options={"api_endpoint": endpoint})
+        return self._services[api]
+
+    def read(self, op: str, target: str, request: Any) -> dict[str, Any]:
+        """Execute a read-only v1 request: retried on 5xx/429, the answer checked to be an object."""
+        return self._retrying(op, target, lambda: self._v1(op, target, request))
 
     # -- legacy v4 localPosts ------------------------------------------------------------------
     def list_posts(self, parent: str) -> list[dict[str, Any]]:

@@ -158,6 +158,7 @@ class Desired:
     data: dict[str, Any]  # Location JSON, top-level keys = Field.read
     managed: list[str]  # friendly field names this location manages
     warnings: list[str] = field(default_factory=list)
+    booking_uri: str = ""  # booking_link (Place Actions, not part of `data`)
 
 
 def category_name(display: str, settings: GbpSettings) -> str:
@@ -283,7 +284,9 @@ def desired_state(site: Site, settings: GbpSettings, today: date) -> list[Desire
         if missing and "service_area" in settings.manage:
             warnings.append("service area: no place_id in config/towns.yaml for "
                             f"{', '.join(missing)} (left out)")
-        out.append(Desired(loc, loc.gbp_location, data, managed, warnings))
+        from .booking import desired_uri
+        out.append(Desired(loc, loc.gbp_location, data, managed, warnings,
+                           desired_uri(settings, biz.booking_url, loc.id, several)))
     return out
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..settings import GbpSettings
 from ..store import Store, now
 from ..tables import listing_drift
+from . import booking
 from .client import GbpClient
 from .desired import READ_MASK, Desired, canon, field_of_mask
 
@@ -46,11 +47,12 @@ def config_key(name: str, loc_index: int, settings: GbpSettings) -> str:
         "description": f"templates/{settings.description_template}",
         "services": "the conditions' summary in content/conditions/",
         "open_info": "integrations.gbp.open_status in config/site.yaml",
+        "booking_link": "business.booking_url in config/site.yaml",
     }[name]
 
 
 def drift_location(client: GbpClient, desired: Desired, settings: GbpSettings,
-                   loc_index: int) -> LocationDrift:
+                   loc_index: int, store: Store | None = None) -> LocationDrift:
     answer = client.get_google_updated(desired.gbp_name, READ_MASK)
     shown = answer.get("location") if isinstance(answer.get("location"), dict) else {}
     out = LocationDrift(desired.location.id, desired.gbp_name)
@@ -69,6 +71,16 @@ def drift_location(client: GbpClient, desired: Desired, settings: GbpSettings,
                    f"Google's, set {config_key(name, loc_index, settings)}"
         out.drifted.append(Drifted(name, policy, google, ours, hint))
     out.pending = _fields(answer.get("pendingMask"))
+    if booking.FIELD in desired.managed and booking.applied_before(store, desired.location.id):
+        links = booking.list_links(client, desired.gbp_name, settings.booking_type)
+        google, ours = booking.canon(links), booking.wanted(desired.booking_uri)
+        if google != ours:  # set by an apply of ours, changed since by someone else
+            policy = settings.drift.get(booking.FIELD, "report")  # type: ignore[call-overload]
+            hint = {"restore": "ours goes back on the next `seo listing apply`",
+                    "accept": "to accept it, set business.booking_url in config/site.yaml to the "
+                              "link shown (without its utm_ parameters)"}.get(
+                policy, "to push ours back, set integrations.gbp.drift.booking_link: restore")
+            out.drifted.append(Drifted(booking.FIELD, policy, google, ours, hint))
     return out
 
 

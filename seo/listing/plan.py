@@ -15,6 +15,8 @@ from typing import Any
 from ..atomic import atomic_write
 from ..errors import UserError
 from ..settings import GbpSettings
+from ..store import Store
+from . import booking
 from .client import GbpClient
 from .desired import BY_NAME, READ_MASK, Desired, body_for, canon, field_of_mask
 
@@ -55,6 +57,13 @@ class LocationPlan:
     warnings: list[str] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=dict)
     update_mask: str = ""
+    booking: dict[str, Any] = field(default_factory=dict)  # booking_link: BookingAction.to_dict()
+    notes: list[str] = field(default_factory=list)  # things seen and left alone (aggregator links)
+
+    @property
+    def v1_fields(self) -> list[str]:
+        """Changed fields that go through Business Information (all but booking_link)."""
+        return [c.field for c in self.changes if c.field in BY_NAME]
 
 
 @dataclass
@@ -80,6 +89,8 @@ class ListingPlan:
                 lp = dict(lp)
                 lp["changes"] = [Change(**c) for c in lp["changes"]]
                 lp["held"] = [Held(**h) for h in lp["held"]]
+                if lp.get("booking"):
+                    booking.BookingAction(**lp["booking"])  # the shape apply will use
                 locs.append(LocationPlan(**lp))
             return cls(locations=locs)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -90,7 +101,8 @@ class ListingPlan:
         atomic_write(path, self.to_json().encode())
 
 
-def plan_location(client: GbpClient, desired: Desired, settings: GbpSettings) -> LocationPlan:
+def plan_location(client: GbpClient, desired: Desired, settings: GbpSettings,
+                  store: Store | None = None) -> LocationPlan:
     live = client.get_location(desired.gbp_name, READ_MASK)
     updated = client.get_google_updated(desired.gbp_name, READ_MASK)
     google_loc = updated.get("location") if isinstance(updated.get("location"), dict) else {}
@@ -99,6 +111,9 @@ def plan_location(client: GbpClient, desired: Desired, settings: GbpSettings) ->
     lp = LocationPlan(desired.location.id, desired.gbp_name, snapshot_hash(live),
                       warnings=list(desired.warnings))
     for name in desired.managed:
+        if name == booking.FIELD:
+            plan_booking(client, desired, settings, store, lp)
+            continue
         ours, theirs = canon(name, desired.data), canon(name, live)
         if ours != theirs:
             lp.changes.append(Change(name, theirs, ours))
@@ -114,8 +129,29 @@ def plan_location(client: GbpClient, desired: Desired, settings: GbpSettings) ->
                 lp.held.append(Held(name, policy, shown, ours))
             continue
         lp.unchanged.append(name)
-    lp.body, lp.update_mask = body_for([c.field for c in lp.changes], desired.data)
+    lp.body, lp.update_mask = body_for(lp.v1_fields, desired.data)
     return lp
+
+
+def plan_booking(client: GbpClient, desired: Desired, settings: GbpSettings, store: Store | None,
+                 lp: LocationPlan) -> None:
+    """booking_link: a config change, or drift once our link was set (policy as for others)."""
+    links = booking.list_links(client, desired.gbp_name, settings.booking_type)
+    lp.notes += booking.notes(links)
+    action = booking.plan_action(links, desired.booking_uri, settings.booking_type)
+    if action is None:
+        lp.unchanged.append(booking.FIELD)
+        return
+    theirs, ours = booking.canon(links), booking.wanted(desired.booking_uri)
+    if booking.applied_before(store, desired.location.id):
+        policy = settings.drift.get(booking.FIELD, "report")  # type: ignore[call-overload]
+        if policy != "restore":
+            lp.held.append(Held(booking.FIELD, policy, theirs, ours))
+            return
+        lp.changes.append(Change(booking.FIELD, theirs, ours, reason="restore"))
+    else:
+        lp.changes.append(Change(booking.FIELD, theirs, ours))
+    lp.booking = action.to_dict()
 
 
 def render_plan(plan: ListingPlan, saved_to: str | None = None) -> str:
@@ -125,6 +161,8 @@ def render_plan(plan: ListingPlan, saved_to: str | None = None) -> str:
         out.append(f"location {lp.location} ({lp.gbp_name})")
         for w in lp.warnings:
             out.append(f"  warning: {w}")
+        for note in lp.notes:
+            out.append(f"  note: {note}")
         for c in lp.changes:
             why = "  (restore: Google shows a different value)" if c.reason == "restore" else ""
             out.append(f"  ~ {c.field}{why}")

@@ -91,3 +91,59 @@ def clicks_chart(name: str, weeks: Sequence[tuple[str, int, int]]) -> Chart:
     alt = "Clicks and impressions per week: " + "; ".join(
         f"{w} {c:,} clicks, {i:,} impressions" for w, c, i in weeks)
     return Chart(name, png, alt, width, height)
+
+
+def metric_bars(name: str, weeks: Sequence[tuple[str, int, bool]], label: str) -> Chart:
+    """One Business Profile number per week (bars; this week dark). A week Google has not fully
+    reported is drawn light and hatched: its bar is a floor, not the total."""
+    width, height = 240, 110
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_axes((0.1, 0.2, 0.86, 0.62))
+        xs = list(range(len(weeks)))
+        values = [v for _, v, _ in weeks]
+        last = len(weeks) - 1
+        for x, (_, v, complete) in zip(xs, weeks, strict=True):
+            colour = INK if x == last else GREY
+            ax.bar([x], [v], width=0.62, color=colour if complete else "white",
+                   edgecolor=colour, hatch=None if complete else "////", linewidth=0.8)
+        ax.set_xticks(xs, [w[-3:] for w, _, _ in weeks])
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_ylim(0, max([*values, 1]) * 1.2)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(f"{label} per week", fontsize=8)
+        png = _png(fig)
+    alt = f"{label.capitalize()} per week: " + "; ".join(
+        f"{w} {v:,}" + ("" if complete else " or more (not fully reported)")
+        for w, v, complete in weeks)
+    return Chart(name, png, alt, width, height)
+
+
+def rating_chart(name: str, months: Sequence[tuple[str, int, float | None]]) -> Chart:
+    """Reviews per month (bars) and the average rating of all reviews so far (line, 1 to 5)."""
+    width, height = 520, 150
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(width, height)
+        ax = fig.add_axes((0.08, 0.16, 0.84, 0.7))
+        xs = list(range(len(months)))
+        counts = [c for _, c, _ in months]
+        ax.bar(xs, counts, color=[GREY] * (len(xs) - 1) + [INK], width=0.6)
+        ax.set_xticks(xs, [m for m, _, _ in months])
+        ax.set_ylabel("new reviews")
+        ax.set_ylim(0, max([*counts, 1]) * 1.25)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax2 = ax.twinx()
+        pts = [(x, a) for x, (_, _, a) in zip(xs, months, strict=True) if a is not None]
+        if pts:
+            ax2.plot([x for x, _ in pts], [a for _, a in pts], color="#c0692b", linewidth=1.2,
+                     marker="o", markersize=2.5)
+        ax2.set_ylim(1, 5.2)
+        ax2.set_ylabel("average rating", color="#c0692b")
+        ax2.spines[["top"]].set_visible(False)
+        ax.set_title("Reviews per month (bars) and average rating (line)", fontsize=8)
+        png = _png(fig)
+    alt = "Reviews per month and average rating: " + "; ".join(
+        f"{m} {c} new, average {a:.2f}" if a is not None else f"{m} {c} new"
+        for m, c, a in months)
+    return Chart(name, png, alt, width, height)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..store import metadata, page_events, pages, runs
+from .sections.insights import InsightsFacts, insights_facts
+from .sections.reviews import ReviewFacts, reviews_facts
 from .week import Week
 
 if TYPE_CHECKING:
@@ -180,6 +182,8 @@ class Facts:
     jobs: list[JobHealth]
     actions: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    insights: InsightsFacts = field(default_factory=lambda: InsightsFacts(False))
+    reviews: ReviewFacts = field(default_factory=lambda: ReviewFacts(False))
     grid: Any = None  # seo.grid.report.GridFacts: the map-pack section
 
 
@@ -189,6 +193,8 @@ def gather(project: Project, week: Week) -> Facts:
                   search_console=search_console_facts(project, week),
                   pages=page_facts(project, week), listing=listing_facts(project, week),
                   audit=audit_facts(project, week), jobs=job_health(project, week))
+    facts.insights = insights_facts(project, week)
+    facts.reviews = reviews_facts(project, week)
     from ..grid.report import grid_facts  # the map-pack section gathers its own facts
     facts.grid = grid_facts(project, week.start, week.end)
     facts.actions = next_actions(facts)
@@ -439,6 +445,7 @@ def next_actions(f: Facts) -> list[str]:
     for j in f.jobs:
         if not j.ok:
             acts.append(f"Fix the `{j.job}` job: {j.problem}" + (f" ({j.error})" if j.error else "") + ".")
+    acts += profile_actions(f)
     errors = [i for i in f.audit.new if i.severity == "error"]
     if errors:
         acts.append(f"Fix {len(errors)} new site error{'s' * (len(errors) != 1)} from the audit, "
@@ -478,6 +485,26 @@ def next_actions(f: Facts) -> list[str]:
     return acts[:7]
 
 
+def profile_actions(f: Facts) -> list[str]:
+    """Reviews waiting for an answer (low ratings first) and a fall in calls from Google."""
+    acts = []
+    rv = f.reviews
+    if rv.unanswered_low:
+        worst = rv.unanswered[0]
+        acts.append(f"Answer {_n(rv.unanswered_low, 'review')} rated 1 or 2 stars (the first: "
+                    f"{worst.when}, from {worst.reviewer}): `seo reviews draft`, approve the "
+                    "reply in the drafts file, then `seo reviews reply`.")
+    elif rv.unanswered_count:
+        acts.append(f"{_n(rv.unanswered_count, 'review')} still need{'s' * (rv.unanswered_count == 1)}"
+                    " an answer: `seo reviews draft`, approve, then `seo reviews reply`.")
+    calls = f.insights.metric("CALL_CLICKS")
+    if calls and calls.now.complete and calls.before.complete and calls.before.value >= 10 \
+            and calls.now.value < calls.before.value * 0.8:
+        acts.append(f"Calls from Google fell {_pct(calls.now.value, calls.before.value)} on the "
+                    "week before: check the profile's phone and hours (`seo listing drift`).")
+    return acts
+
+
 def _pct(now: int, before: int) -> str:
     if before == 0:
         return "n/a"
@@ -509,6 +536,9 @@ def summarise(f: Facts) -> list[str]:
         out.append("Search Console has no data for this week yet.")
     else:
         out.append("Search Console is not connected, so clicks and impressions are unknown.")
+    profile = profile_sentence(f)
+    if profile:
+        out.append(profile)
     work = [f"{_n(len(p.created), 'page')} published" if p.created else "",
             f"{_n(len(p.changed), 'page')} updated" if p.changed else "",
             f"{_n(len(lst.changes), 'Business Profile update')}" if lst.changes else "",
@@ -533,4 +563,33 @@ def summarise(f: Facts) -> list[str]:
         out.append("Every scheduled job ran without errors.")
     out.append(f"First thing to do: {f.actions[0][0].lower()}{f.actions[0][1:]}" if f.actions
                else "Nothing needs doing.")
-    return out[:5]
+    return out[:6]
+
+
+def profile_sentence(f: Facts) -> str:
+    """How many people called and asked for directions from Google; the week's reviews."""
+    ins, rv = f.insights, f.reviews
+    bits = []
+    calls, dirs = ins.metric("CALL_CLICKS"), ins.metric("BUSINESS_DIRECTION_REQUESTS")
+    if calls and dirs and (calls.now.known or dirs.now.known):
+        def people(t: Any) -> str:
+            return f"{'at least ' if not t.complete else ''}{t.value:,}"
+        text = f"{people(calls.now)} {'person' if calls.now.value == 1 else 'people'} called"
+        if calls.change not in ("n/a", "new"):
+            text += f" ({calls.change} on the week before)"
+        text += f" and {people(dirs.now)} asked for directions"
+        unknown = max(calls.now.unknown, dirs.now.unknown)
+        if unknown:
+            text += f" ({unknown} day{'s' * (unknown != 1)} not reported by Google yet)"
+        bits.append(text)
+    if rv.has_data:
+        n = len(rv.new)
+        text = f"{_n(n, 'new review')} came in" if n else "no new reviews came in"
+        if rv.unanswered_count:
+            text += f", {_n(rv.unanswered_count, 'review')} still need{'s' * (rv.unanswered_count == 1)}" \
+                    " an answer"
+        bits.append(text)
+    if not bits:
+        return ""
+    s = "From the Google Business Profile: " + "; ".join(bits) + "."
+    return s

@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from ..pages.render import BUILTIN_TEMPLATES
-from .charts import Chart, clicks_chart, sparkline
+from .charts import Chart, clicks_chart, metric_bars, rating_chart, sparkline
 from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, RankRow, _pct
 from .week import Week
 
@@ -107,11 +107,31 @@ def audit_lines(found: list[AuditItem]) -> list[str]:
             for i in found]
 
 
+def profile_chart_map(facts: Facts) -> dict[str, Chart]:
+    """One small chart per Business Profile number (key: the metric), and the rating trend."""
+    out: dict[str, Chart] = {}
+    for m in facts.insights.metrics:
+        if any(t.value for _, t in m.weeks):  # eight empty weeks say nothing a chart could add
+            out[m.metric] = metric_bars(f"gbp-{m.metric.lower().replace('_', '-')}.png",
+                                        [(w, t.value, t.complete) for w, t in m.weeks], m.label)
+    rv = facts.reviews
+    if rv.has_data and any(x.new for x in rv.months):
+        out["rating"] = rating_chart("review-rating.png",
+                                     [(x.month, x.new, x.average_all) for x in rv.months])
+    return out
+
+
 def subject_for(facts: Facts, prefix: str) -> str:
     r = facts.rankings
     bits = []
     if r.series:
         bits.append(f"{len(r.up)} up, {len(r.down)} down")
+    calls = facts.insights.metric("CALL_CLICKS")
+    if calls and calls.now.known:
+        bits.append(f"{calls.now.short()} call{'s' * (calls.now.value != 1)}")
+    if facts.reviews.new:
+        n = len(facts.reviews.new)
+        bits.append(f"{n} new review{'s' * (n != 1)}")
     bad = sum(not j.ok for j in facts.jobs)
     if bad:
         bits.append(f"{bad} job{'s' * (bad != 1)} failing")
@@ -133,6 +153,8 @@ def render(root: Path, facts: Facts, subject: str) -> Report:
     if facts.search_console.has_data:
         sc_chart = clicks_chart("search-clicks.png", facts.search_console.weeks)
         charts.append(sc_chart)
+    profile_charts = profile_chart_map(facts)
+    charts += list(profile_charts.values())
     if facts.grid is not None:  # the map-pack section's maps and trends
         charts += facts.grid.charts
     img: Callable[[Chart], str] = lambda c: "cid:" + Report.cid(c, week)  # noqa: E731
@@ -140,7 +162,8 @@ def render(root: Path, facts: Facts, subject: str) -> Report:
                    trend_charts=trend_charts, clicks_chart=sc_chart, img=img, pos=pos,
                    position=position, change=change, change_colour=change_colour,
                    trend_text=trend_text, movers_lines=movers_lines, reason_lines=reason_lines,
-                   query_lines=query_lines, audit_lines=audit_lines, pct=_pct)
+                   query_lines=query_lines, audit_lines=audit_lines, pct=_pct,
+                   profile_charts=profile_charts)
     env = environment(root)
     html = env.get_template("report.html.jinja").render(context)
     text = env.get_template("report.txt.jinja").render(context)

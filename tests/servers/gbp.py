@@ -11,7 +11,8 @@ google-auth to talk to.
     server.stop()
 
 Operations named in faults and in `server.log`: token, get, patch, google_updated, post.create,
-post.list, post.get. `clock` (any callable) stamps the log, so a test with a fake clock can check
+post.list, post.get; and those of tests/servers/gbp_profile.py (Performance, v4 reviews, Place
+Actions), mixed in. `clock` (any callable) stamps the log, so a test with a fake clock can check
 the rate of edits without waiting.
 """
 
@@ -27,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .gbp_profile import ProfileApis, profile_route
 
 REFRESH_TOKEN = "test-refresh-token"
 CLIENT_ID = "test-client.apps.googleusercontent.com"
@@ -47,6 +50,7 @@ class Fault:
     status: int = 0
     message: str = ""
     drop: bool = False  # perform the operation, then close the connection without answering
+    lose: bool = False  # close the connection without performing the operation
     garbage: bool = False  # answer 200 with a body that is not JSON
     zero_quota: bool = False
     times: int | None = 1  # None: forever
@@ -96,7 +100,7 @@ def _set_path(obj: dict[str, Any], path: str, value: Any) -> None:
         obj[parts[-1]] = copy.deepcopy(value)
 
 
-class GbpServer:
+class GbpServer(ProfileApis):
     def __init__(self, clock: Callable[[], float] = monotonic, require_auth: bool = True,
                  list_page_size: int = 10) -> None:
         self.clock = clock
@@ -114,6 +118,7 @@ class GbpServer:
         self.token_count = 0
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
+        self._init_profile()
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> GbpServer:
@@ -156,9 +161,10 @@ class GbpServer:
             self.google.setdefault(name, {})[path] = copy.deepcopy(value)
 
     def fault(self, op: str, status: int = 0, *, message: str = "", drop: bool = False,
-              garbage: bool = False, zero_quota: bool = False, times: int | None = 1) -> None:
+              garbage: bool = False, zero_quota: bool = False, times: int | None = 1,
+              lose: bool = False) -> None:
         with self.lock:
-            self.faults.append(Fault(op, status, message, drop, garbage, zero_quota, times))
+            self.faults.append(Fault(op, status, message, drop, lose, garbage, zero_quota, times))
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -183,7 +189,9 @@ class GbpServer:
 
     # -- the APIs ------------------------------------------------------------------------------
     def handle(self, op: str, method: str, path: str, query: dict[str, str],
-               body: Any) -> tuple[int, Any]:
+               body: Any, multi: dict[str, list[str]] | None = None) -> tuple[int, Any]:
+        if op.startswith(("perf.", "kw.", "review.", "pal.")):
+            return self.handle_profile(op, path, query, multi or {}, body)
         if op == "token":
             return self._token(body)
         if op == "get":
@@ -332,6 +340,9 @@ class GbpServer:
 def route(method: str, path: str) -> str:
     if path == "token":
         return "token"
+    profile = profile_route(method, path)
+    if profile:
+        return profile
     if path.startswith("v1/locations/"):
         if path.endswith(":getGoogleUpdated"):
             return "google_updated"
@@ -354,7 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.gbp
         parts = urlsplit(self.path)
         path = parts.path.lstrip("/")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        multi = parse_qs(parts.query)
+        query = {k: v[-1] for k, v in multi.items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         op = route(self.command, path)
@@ -374,12 +386,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._answer(401, error_body(401, "Request had invalid authentication "
                                                          "credentials. Expected OAuth 2 access "
                                                          "token."))
+        if fault and fault.lose:
+            self.close_connection = True  # the request never reached the API
+            return
         if fault and fault.status:
             return self._answer(fault.status, error_body(
                 fault.status, fault.message or _default_message(fault), fault.zero_quota,
                 [{"field": "update_mask", "description": "Invalid field"}]
                 if fault.status == 400 else None))
-        status, answer = server.handle(op, self.command, path, query, body)
+        status, answer = server.handle(op, self.command, path, query, body, multi)
         if fault and fault.drop:
             self.close_connection = True  # the request was received and acted on; no answer
             return
@@ -397,7 +412,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PATCH = _serve
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
 def _default_message(fault: Fault) -> str:

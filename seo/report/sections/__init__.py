@@ -1,0 +1,1 @@
+"""Report sections that gather their own facts (one module each), added to `Facts` by `gather`."""
