@@ -197,9 +197,8 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, fl
                  fontweight="bold", color="#1d2624")
         fig.text(8 / WIDTH, 1 - 28 / HEIGHT, subtitle, ha="left", va="top", fontsize=9.5,
                  color="#3d4a46")
-        fig.legend(handles=_legend(share_of, area, any(d.changed for d in dots)), loc="lower center",
-                   ncol=2, frameon=False, fontsize=9, handlelength=1.3, columnspacing=1.2,
-                   borderaxespad=0.2)
+        kind = None if area is None else area.is_boundary
+        fig.figimage(_legend_pixels(share_of, kind, any(d.changed for d in dots)), 0, 0, zorder=-1)
         centres = tuple((float(px), fig.bbox.height - float(py))
                         for px, py in ax.transData.transform(np.column_stack([xs, ys])))
         radius_px = float(ax.transData.transform((x0 + radius, y0))[0] - ax.transData.transform((x0, y0))[0])
@@ -232,7 +231,26 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _legend(share_of: int, area: Area | None, changed: bool) -> list[object]:
+LEGEND_HEIGHT = HEIGHT - MAP_TOP - MAP_SIZE  # CSS pixels under the map
+
+
+@functools.lru_cache(maxsize=64)
+def _legend_pixels(share_of: int, boundary: bool | None, changed: bool) -> np.ndarray:
+    """The legend band under the map, drawn once per kind of map and pasted into each (it was
+    half of a map's drawing time): RGBA pixels at the heatmap's own resolution."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(WIDTH / 72, LEGEND_HEIGHT / 72), dpi=DPI, facecolor="white")
+        FigureCanvasAgg(fig)
+        fig.legend(handles=_legend(share_of, boundary, changed), loc="lower center", ncol=2,
+                   frameon=False, fontsize=9, handlelength=1.3, columnspacing=1.2,
+                   borderaxespad=0.2)
+        fig.canvas.draw()
+        pixels = np.asarray(fig.canvas.buffer_rgba()).copy()  # type: ignore[attr-defined]
+    pixels.setflags(write=False)
+    return pixels
+
+
+def _legend(share_of: int, boundary: bool | None, changed: bool) -> list[object]:
     def swatch(fill: str, label: str, dashed: bool = False) -> Patch:
         return Patch(facecolor=fill, edgecolor="#8a9598" if dashed else EDGE, linewidth=0.8,
                      linestyle=(0, (2, 2)) if dashed else "-", label=label)
@@ -250,8 +268,8 @@ def _legend(share_of: int, area: Area | None, changed: bool) -> list[object]:
         items.append(Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor=CLINIC,
                             markeredgewidth=2, linestyle="none", markersize=8,
                             label="entered or left the top 3"))
-    if area is not None:
+    if boundary is not None:
         items.append(Line2D([], [], color=EDGE, linewidth=1.1,
-                            linestyle="-" if area.is_boundary else (0, (4, 3)),
-                            label="town boundary" if area.is_boundary else "town area (circle)"))
+                            linestyle="-" if boundary else (0, (4, 3)),
+                            label="town boundary" if boundary else "town area (circle)"))
     return items
