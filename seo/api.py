@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from . import safety
 from .errors import UserError
 from .pages.build import BuildResult, Progress, build_pages, check_paths
 from .pages.plan import plan_site
 from .pages.render import Renderer
 from .pages.write import SiteWriter
 from .site import Site, load_site
-from .store import Store, open_store
+from .store import Store, check_store, open_store
 
 
 @dataclass
@@ -40,8 +42,11 @@ class CheckReport:
 
 
 def check(root: Path | str = ".") -> CheckReport:
-    """Validate config, content and templates (renders every page in memory, writes nothing)."""
+    """Validate config, content and templates (renders every page in memory, writes nothing),
+    and everything the scheduled jobs read: the schedule, keywords, integration settings."""
     site = load_site(root)
+    safety.check_outputs(site)
+    check_jobs_config(site)
     plan = plan_site(site)
     check_paths(plan)
     renderer = Renderer(site)
@@ -50,11 +55,42 @@ def check(root: Path | str = ".") -> CheckReport:
     return CheckReport(pages=len(plan), examples=site.examples, claims=site.claims)
 
 
+def check_jobs_config(site: Site) -> None:
+    """What the jobs would otherwise find wrong only when they run, unattended."""
+    from .automation.schedule import load_schedule
+    from .listing.desired import render_description
+    from .rankings.keywords import build_keywords
+
+    check_store(site.config.site.store, site.root)
+    load_schedule(site.root)
+    build_keywords(site)
+    integrations = site.config.integrations
+    files = [("integrations.email.ca_file", integrations.email and integrations.email.ca_file),
+             ("integrations.search_console.service_account_file",
+              integrations.search_console and integrations.search_console.service_account_file)]
+    for key, name in files:
+        if name and not site.path(name).is_file():
+            raise UserError(f"{name!r} is not a file", file="config/site.yaml", key=key)
+    if integrations.gbp:
+        for loc in site.config.locations:
+            render_description(site, loc, integrations.gbp)
+
+
 def build(project: Project, *, towns: list[str] | None = None,
           conditions: list[str] | None = None, dry_run: bool = False, today: date | None = None,
           progress: Progress | None = None) -> BuildResult:
     return build_pages(project.site, project.store, towns=towns, conditions=conditions,
                        dry_run=dry_run, today=today, progress=progress)
+
+
+def built_folder(project: Project) -> Path:
+    """The build output, checked (never the project itself) and holding a built site."""
+    site = project.site
+    folder = site.path(site.config.site.output)
+    safety.check_target(site, folder, "site.output", itself=safety.OUTPUT)
+    if not (folder / "index.html").exists():
+        raise UserError(f"nothing built in {folder}; run `seo pages build` first")
+    return folder
 
 
 def refuse_examples(site: Site, action: str) -> None:
@@ -73,23 +109,41 @@ class PublishResult:
     copied: int
     deleted: int
     dry_run: bool
+    deleted_files: list[str] = field(default_factory=list)  # (would be) deleted: ours, now gone
+    kept_files: list[str] = field(default_factory=list)  # ours, gone, but edited since: left
 
 
 def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
-    """Copy the built site to the publish target (a local folder), refusing while examples remain."""
+    """Copy the built site to the publish target (a local folder), refusing while examples remain.
+
+    The target is checked before anything is written (`seo.safety`); only files an earlier publish
+    wrote there (its manifest) are ever deleted, and a file it did not write is never replaced."""
     site = project.site
     refuse_examples(site, "publish")
-    src = site.path(site.config.site.output)
-    if not (src / "index.html").exists():
-        raise UserError(f"nothing built in {src}; run `seo pages build` first")
+    safety.check_outputs(site)
+    src = built_folder(project)
     target = site.path(site.config.site.publish.path)
-    writer = SiteWriter(target, dry_run=dry_run)
-    live = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
-    for rel in sorted(live):
-        writer.put(rel, (src / rel).read_bytes())
-    if target.exists():
-        for p in target.rglob("*"):
-            if p.is_file() and p.relative_to(target).as_posix() not in live:
-                writer.delete(p.relative_to(target).as_posix())
-    written, deleted = writer.commit()
-    return PublishResult(target, written, deleted, dry_run)
+    files = [rel for rel in safety.regular_files(src, site.config.site.output)
+             if rel != safety.MANIFEST]
+    data = {rel: (src / rel).read_bytes() for rel in files}
+    new = {rel: hashlib.sha256(body).hexdigest() for rel, body in data.items()}
+    with SiteWriter(target, dry_run=dry_run) as writer:  # one publish at a time from here
+        manifest = safety.Manifest.load(target)
+        current = safety.current_hashes(target, set(manifest.files) | set(new))
+        plan = safety.plan_deletions(manifest, new, current)
+        if plan.conflicts:
+            raise UserError(f"publish refused: {target / plan.conflicts[0]} exists and was not "
+                            f"written by seo publish ({len(plan.conflicts)} such file(s)); move "
+                            "them away (seo never replaces or deletes files it did not write)",
+                            file="config/site.yaml", key="site.publish.path")
+        for rel in files:
+            writer.put(rel, data[rel])
+        for rel in plan.delete:
+            writer.delete(rel)
+        kept = {rel: manifest.files[rel] for rel in plan.kept}
+        owned = safety.Manifest({**kept, **new})
+        if owned.files != manifest.files:
+            writer.put(safety.MANIFEST, owned.dumps())
+        written, deleted = writer.commit()
+        copied = written - (safety.MANIFEST in writer.changed)
+    return PublishResult(target, copied, deleted, dry_run, plan.delete, plan.kept)

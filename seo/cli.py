@@ -74,6 +74,8 @@ def echo_build(result, out: Path) -> None:
     if result.dry_run:
         for rel in result.changed_paths:
             click.echo(f"  would write {rel}")
+        for rel in result.deleted_paths:
+            click.echo(f"  would delete {rel}")
 
 
 @main.command()
@@ -84,10 +86,7 @@ def echo_build(result, out: Path) -> None:
 def preview(root: Path, port: int, host: str) -> None:
     """Serve the built site on localhost (Ctrl-C to stop)."""
     from .pages.preview import make_server
-    project = api.Project.open(root)
-    folder = project.site.path(project.site.config.site.output)
-    if not (folder / "index.html").exists():
-        raise UserError(f"nothing built in {folder}; run `seo pages build` first")
+    folder = api.built_folder(api.Project.open(root))
     try:
         server = make_server(folder, host, port)
     except OSError as exc:
@@ -101,13 +100,23 @@ def preview(root: Path, port: int, host: str) -> None:
 
 @main.command()
 @root_option
-@click.option("--dry-run", is_flag=True, help="Show what would be copied; copy nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what would be copied and list what would be deleted; change nothing.")
 def publish(root: Path, dry_run: bool) -> None:
-    """Copy the built site to the publish target; refuses while example values remain."""
+    """Copy the built site to the publish target; refuses while example values remain.
+
+    Only files an earlier `seo publish` wrote there are ever deleted (the target's
+    .seo-manifest.json lists them); a target overlapping the project is refused."""
     project = api.Project.open(root)
     result = api.publish(project, dry_run=dry_run)
-    verb = "would copy" if dry_run else "copied"
-    click.echo(f"{verb} {result.copied} files, deleted {result.deleted} -> {result.target}")
+    if dry_run:
+        click.echo(f"would copy {result.copied} files, delete {result.deleted} -> {result.target}")
+    else:
+        click.echo(f"copied {result.copied} files, deleted {result.deleted} -> {result.target}")
+    for rel in result.deleted_files:
+        click.echo(f"  {'would delete' if dry_run else 'deleted'} {rel}")
+    for rel in result.kept_files:
+        click.echo(f"  left {rel}: no longer published, but changed since seo wrote it")
 
 
 from .listing.cli import listing as _listing  # noqa: E402

@@ -6,11 +6,13 @@ A module of its own so that the stages' `cli.py` modules and `seo/cli.py` import
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
-from .errors import ExternalError, NotConfigured, UserError
+from .errors import ExternalError, NotConfigured, UserError, one_line
+from .redact import redact
 
 
 class SeoGroup(click.Group):
@@ -28,6 +30,14 @@ class SeoGroup(click.Group):
         except NotConfigured as exc:
             click.echo(f"not configured: {exc}", err=True)
             ctx.exit(3)
+        except BrokenPipeError:  # `seo ... | head`: the reader left; say nothing more
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
+        except OSError as exc:  # the machine, not the input: a full disk, a folder without rights
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(one_line(redact(f"error: {exc.strerror or exc}{where}")), err=True)
+            ctx.exit(1)
 
 
 def root_option(f):

@@ -4,51 +4,53 @@ content/conditions/<slug>.md          one condition: structured front matter + t
 content/towns/<town>.md               staff's notes about a town (shown on every page for that town)
 content/towns/<town>/<condition>.md   optional notes for one town x condition page
 
-Markdown is converted here, once per file, never once per page.
+Markdown is converted here (by `seo.markdown_safe`: text with links, never author markup), once per
+file, never once per page.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-import markdown
 from pydantic import Field
 
 from .errors import UserError
+from .files import Reader
+from .markdown_safe import to_html
 from .settings import NonEmpty, Slug, Strict, Url
 from .validate import validate_model
+from .values import Name, OptionalName, PastDay
 from .yamlio import Located, parse_yaml
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.S | re.M)
 
 
 class Source(Strict):
-    title: NonEmpty
+    title: Name
     url: Url
 
 
 class Review(Strict):
-    date: date
+    date: PastDay
     by: Slug  # a practitioner id from config
 
 
 class ConditionMeta(Strict):
-    name: NonEmpty
+    name: Name
     slug: Slug
-    short_name: str = ""  # lower-case form used inside sentences and titles
-    synonyms: list[str] = []
+    short_name: OptionalName = ""  # lower-case form used inside sentences and titles
+    synonyms: list[Name] = []
     summary: NonEmpty
-    symptoms: list[str] = Field(min_length=1)
-    causes: list[str] = Field(min_length=1)
+    symptoms: list[NonEmpty] = Field(min_length=1)
+    causes: list[NonEmpty] = Field(min_length=1)
     tcm_view: NonEmpty
-    treatment: list[str] = Field(min_length=1)
+    treatment: list[NonEmpty] = Field(min_length=1)
     what_to_expect: NonEmpty
     sessions: NonEmpty
-    self_care: list[str] = []
+    self_care: list[NonEmpty] = []
     related: list[Slug] = []
     sources: list[Source] = []
     reviewed: Review | None = None
@@ -89,15 +91,6 @@ class Note:
         return to_html(self.text)
 
 
-_md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
-
-
-def to_html(text: str) -> str:
-    """Markdown to HTML. Raw HTML in content is escaped: content is text, not markup."""
-    _md.reset()
-    return _md.convert(text.replace("<", "&lt;"))
-
-
 def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
     match = FRONT_MATTER.match(text)
     if not match:
@@ -110,22 +103,20 @@ def split_front_matter(text: str, file: str) -> tuple[Located, str, int]:
     return located, text[match.end():], body_line
 
 
-def read_text(path: Path, display: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError("not UTF-8 text", file=display) from None
+def read_text(path: Path, display: str, reader: Reader | None) -> str:
+    """A content file: inside the project, a regular file, UTF-8; Windows line ends accepted."""
+    return (reader or Reader(None)).text(path, display).replace("\r\n", "\n")
 
 
-def load_condition(path: Path, display: str) -> Condition:
-    text = read_text(path, display)
+def load_condition(path: Path, display: str, reader: Reader | None = None) -> Condition:
+    text = read_text(path, display, reader)
     located, body, _ = split_front_matter(text, display)
     meta = validate_model(ConditionMeta, located)
     return Condition(meta=meta, body=body.strip(), file=display, source_text=text)
 
 
-def load_note(path: Path, display: str) -> Note:
-    text = read_text(path, display)
+def load_note(path: Path, display: str, reader: Reader | None = None) -> Note:
+    text = read_text(path, display, reader)
     if FRONT_MATTER.match(text):
         raise UserError("town notes are plain Markdown; remove the front matter block", file=display,
                         line=1)

@@ -7,11 +7,27 @@ Every model forbids unknown keys so that a typo is an error, not a silently igno
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .values import (
+    Email,
+    Host,
+    Name,
+    OptionalEmail,
+    OptionalName,
+    Phone,
+    PlannedDay,
+    State,
+    Text,
+    Zip,
+    check_state,
+    check_zip,
+    duplicates,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -41,7 +57,7 @@ def check_time(value: str) -> str:
 Slug = Annotated[str, AfterValidator(check_slug)]
 Url = Annotated[str, AfterValidator(check_url)]
 Time = Annotated[str, AfterValidator(check_time)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+NonEmpty = Text  # required text: not blank (seo.values)
 
 
 class Strict(BaseModel):
@@ -49,16 +65,33 @@ class Strict(BaseModel):
 
 
 class Geo(Strict):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _not_null_island(self) -> Geo:
+        if self.lat == 0 and self.lng == 0:
+            raise ValueError("coordinates 0, 0 are in the Atlantic (a missing value?); give the "
+                             "place's real latitude and longitude")
+        return self
 
 
 class Address(Strict):
-    street: NonEmpty
-    locality: NonEmpty
-    region: NonEmpty
-    postal_code: NonEmpty
+    street: Name
+    locality: Name
+    region: Name
+    postal_code: Name
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+
+    @model_validator(mode="after")
+    def _us_address(self) -> Address:
+        if self.country == "US":
+            for key, check in (("region", check_state), ("postal_code", check_zip)):
+                try:
+                    check(getattr(self, key))
+                except ValueError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
+        return self
 
     def one_line(self) -> str:
         return f"{self.street}, {self.locality}, {self.region} {self.postal_code}"
@@ -73,48 +106,82 @@ class Hours(Strict):
     def _order(self) -> Hours:
         if self.closes <= self.opens:
             raise ValueError(f"closes {self.closes} is not after opens {self.opens}")
+        for i, _ in duplicates(self.days):
+            raise ValueError(f"days[{i}]: {DAY_NAMES[self.days[i]]} is listed twice")
         return self
 
 
 class SpecialDay(Strict):
-    date: date
+    date: PlannedDay
     closed: bool = True
     opens: Time | None = None
     closes: Time | None = None
     name: str = ""
 
+    @model_validator(mode="after")
+    def _times(self) -> SpecialDay:
+        if self.closed and (self.opens or self.closes):
+            raise ValueError("opening times given for a closed day; for special opening hours "
+                             "set closed: false with opens and closes")
+        if not self.closed:
+            if not self.opens or not self.closes:
+                raise ValueError("opens and closes are needed with closed: false")
+            if self.closes <= self.opens:
+                raise ValueError(f"closes {self.closes} is not after opens {self.opens}")
+        return self
+
 
 class Location(Strict):
     id: Slug
-    name: NonEmpty
+    name: Name
     address: Address
     geo: Geo
-    telephone: NonEmpty
+    telephone: Phone
     hours: list[Hours] = Field(min_length=1)
     special_hours: list[SpecialDay] = []
     gbp_location: str = ""  # e.g. "locations/1234567890"
     place_id: str = ""
 
+    @model_validator(mode="after")
+    def _consistent_hours(self) -> Location:
+        for day in DAYS:
+            spans = sorted((h.opens, h.closes, i) for i, h in enumerate(self.hours) if day in h.days)
+            for (_, closes, first), (opens, _, second) in itertools.pairwise(spans):
+                if opens < closes:
+                    raise ValueError(f"hours[{max(first, second)}]: overlaps hours[{min(first, second)}] "
+                                     f"on {DAY_NAMES[day]}")
+        for i, first in duplicates([d.date for d in self.special_hours]):
+            raise ValueError(f"special_hours[{i}].date: {self.special_hours[i].date.isoformat()} "
+                             f"is listed twice (also special_hours[{first}])")
+        return self
+
 
 class Practitioner(Strict):
     id: Slug
-    name: NonEmpty
+    name: Name
     credentials: str = ""
     bio: str = ""
 
 
 class Categories(Strict):
-    primary: NonEmpty
-    additional: list[str] = []
+    primary: Name
+    additional: list[Name] = []
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Categories:
+        for i, first in duplicates([self.primary, *self.additional]):
+            where = "primary" if first == 0 else f"additional[{first - 1}]"
+            raise ValueError(f"additional[{i - 1}]: {self.additional[i - 1]!r} repeats {where}")
+        return self
 
 
 class Business(Strict):
-    name: NonEmpty
+    name: Name
     type: str = Field(default="MedicalClinic", pattern=r"^[A-Z][A-Za-z]+$")
     url: Url
     booking_url: Url
-    telephone: NonEmpty
-    email: str = ""
+    telephone: Phone
+    email: OptionalEmail = ""
     description: str = ""
     categories: Categories
     practitioners: list[Practitioner] = []
@@ -125,6 +192,13 @@ class Business(Strict):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _distinct_practitioners(self) -> Business:
+        for i, first in duplicates([p.id for p in self.practitioners]):
+            raise ValueError(f"practitioners[{i}].id: duplicate practitioner id "
+                             f"{self.practitioners[i].id!r} (also practitioners[{first}])")
+        return self
 
 
 class GuardSettings(Strict):
@@ -319,6 +393,15 @@ class GbpSettings(Strict):
     timeout: float = Field(default=30, gt=0)
 
 
+def check_header_text(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("line breaks are not allowed (they would inject mail headers)")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(check_header_text)]
+
+
 def check_host(value: str) -> str:
     """A host name or IP address, optionally with :port (no scheme, no path); lower-cased."""
     if not re.match(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
@@ -332,7 +415,7 @@ class AuditSettings(Strict):
     """Site audit (`seo audit`): the crawl's limits and manners, and the checks' thresholds."""
 
     url: Url | None = None  # the live site to audit; default business.url
-    user_agent: str = ""  # default "seo-audit/<version> (+<business.url>)"
+    user_agent: HeaderText = ""  # default "seo-audit/<version> (+<business.url>)"
     max_pages: int = Field(default=20000, ge=1)
     max_depth: int = Field(default=20, ge=0)
     concurrency: int = Field(default=8, ge=1, le=64)  # live sites; local ones get 32
@@ -346,14 +429,6 @@ class AuditSettings(Strict):
     canonical_hosts: list[Annotated[str, AfterValidator(check_host)]] = []
 
 
-def check_header_text(value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError("line breaks are not allowed (they would inject mail headers)")
-    return value
-
-
-HeaderText = Annotated[str, AfterValidator(check_header_text)]
-EMAIL_RE = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
 
 
 class EmailSettings(Strict):
@@ -364,14 +439,14 @@ class EmailSettings(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    host: HeaderText = ""  # SMTP server; empty: write .eml files to the outbox only
+    host: Host = ""  # SMTP server; empty: write .eml files to the outbox only
     port: int | None = Field(default=None, ge=1, le=65535)  # default 587 starttls, 465 ssl, 25 none
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: HeaderText = ""
     password_env: str = Field(default="SEO_SMTP_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    from_: Annotated[str, Field(pattern=EMAIL_RE)] | None = Field(default=None, alias="from")
+    from_: Email | None = Field(default=None, alias="from")
     from_name: HeaderText = ""  # display name; default the business name
-    to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []
+    to: list[Email] = []
     subject_prefix: HeaderText = "[SEO weekly]"
     timeout: float = Field(default=30.0, gt=0, le=600)  # seconds per SMTP operation
     retries: int = Field(default=3, ge=0, le=10)  # after the first attempt
@@ -409,8 +484,8 @@ class GridTiles(Strict):
     and the attribution is printed on every heatmap drawn over them (tile servers require it)."""
 
     url: str = Field(default="", pattern=r"^(https?://[^\s]*\{z\}[^\s]*)?$")  # .../{z}/{x}/{y}.png
-    attribution: str = Field(default="", max_length=120)  # e.g. "© OpenStreetMap contributors"
-    user_agent: str = Field(default="", max_length=200, pattern=r"^[^\r\n]*$")  # default seo-grid/<version>
+    attribution: OptionalName = Field(default="", max_length=120)  # "© OpenStreetMap contributors"
+    user_agent: OptionalName = ""  # default "seo-grid/<version> (+business.url)"
     timeout: float = Field(default=10, gt=0, le=60)  # seconds per tile
     max_tiles: int = Field(default=16, ge=1, le=64)  # per heatmap; a coarser zoom when more
     cache_mb: int = Field(default=50, ge=1, le=2000)  # oldest tiles dropped beyond this
@@ -434,7 +509,7 @@ class GridShape(Strict):
     radius_miles: float | None = Field(default=None, gt=0, le=40)
     area_radius_miles: float | None = Field(default=None, gt=0, le=60)  # default: the grid's reach
     zoom: int | None = Field(default=None, ge=3, le=21)  # maps zoom at each point
-    keywords: list[NonEmpty] | None = Field(default=None, max_length=50)  # {town} {state} {county}
+    keywords: list[Name] | None = Field(default=None, max_length=50)  # {town} {state} {county}
 
     @model_validator(mode="after")
     def _one_spread(self) -> GridShape:
@@ -479,16 +554,16 @@ class SiteConfig(Strict):
 
 
 class TownConfig(Strict):
-    name: NonEmpty
+    name: Name
     slug: Slug
-    state: str = Field(pattern=r"^[A-Z]{2}$")
-    county: NonEmpty
+    state: State
+    county: Name
     geo: Geo
     served_by: Slug
-    neighbourhoods: list[str] = []
-    roads: list[str] = []
-    landmarks: list[str] = []
-    zip_codes: list[str] = []
+    neighbourhoods: list[Name] = []
+    roads: list[Name] = []
+    landmarks: list[Name] = []
+    zip_codes: list[Zip] = []
     place_id: str = ""
 
 

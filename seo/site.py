@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .content import Condition, Note, lint_claims, load_condition, load_note
 from .errors import UserError
+from .files import Reader, project_files, project_root
 from .geo import direction, drive_estimate, miles_between
 from .settings import Location, SiteConfig, TownConfig, TownsFile
 from .validate import validate_model
+from .values import duplicates
 from .yamlio import load_yaml
 
 
@@ -50,6 +53,7 @@ class Site:
     examples: list[str] = field(default_factory=list)  # "config/site.yaml:12: business.telephone"
     claims: list[str] = field(default_factory=list)
     fingerprint: str = ""  # hash of every input file
+    config_text: str = ""  # config/site.yaml as read (page fingerprints hash it)
 
     def __post_init__(self) -> None:
         self._towns = {t.slug: t for t in self.towns}
@@ -91,18 +95,19 @@ def _rel(path: Path, root: Path) -> str:
 
 def load_site(root: Path | str = ".") -> Site:
     """Read config/ and content/ under `root`; raise UserError on the first problem found."""
-    root = Path(root).resolve()
+    root = project_root(root)
     digest = hashlib.sha256()
-    site_loc = load_yaml(root / "config/site.yaml", "config/site.yaml")
+    site_loc = load_yaml(root / "config/site.yaml", "config/site.yaml", root)
     config = validate_model(SiteConfig, site_loc)
-    towns_loc = load_yaml(root / "config/towns.yaml", "config/towns.yaml")
+    towns_loc = load_yaml(root / "config/towns.yaml", "config/towns.yaml", root)
     towns_file = validate_model(TownsFile, towns_loc)
     examples = [f"{loc.file}:{loc.line_of(p)}: {p}" for loc in (site_loc, towns_loc)
                 for p in loc.examples]
-    for name in ("config/site.yaml", "config/towns.yaml"):
-        digest.update((root / name).read_bytes())
+    for loc in (site_loc, towns_loc):
+        digest.update(loc.text.encode())
 
-    conditions = _load_conditions(root, digest)
+    reader = Reader(root)  # one per load: folders resolved once, never cached across loads
+    conditions = _load_conditions(root, reader, digest)
     cond_slugs = {c.slug for c in conditions}
     for cond in conditions:
         for i, rel in enumerate(cond.meta.related):
@@ -114,25 +119,25 @@ def load_site(root: Path | str = ".") -> Site:
             raise UserError(f"unknown practitioner {cond.meta.reviewed.by!r}", file=cond.file,
                             key="reviewed.by")
 
-    towns = _build_towns(root, config, towns_file, towns_loc, cond_slugs, digest)
+    towns = _build_towns(root, reader, config, towns_file, towns_loc, cond_slugs, digest)
     claims = [f for c in conditions for f in lint_claims(c.source_text, c.file)]
     for town in towns:
         for note in [town.note, *town.condition_notes.values()]:
             if note:
                 claims += lint_claims(note.text, note.file)
     return Site(root=root, config=config, towns=towns, conditions=conditions, examples=examples,
-                claims=claims, fingerprint=digest.hexdigest())
+                claims=claims, fingerprint=digest.hexdigest(), config_text=site_loc.text)
 
 
-def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
-    folder = root / "content/conditions"
-    files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+def _load_conditions(root: Path, reader: Reader, digest: hashlib._Hash) -> list[Condition]:
+    files = project_files(root / "content/conditions")
     if not files:
         raise UserError("no condition files (*.md) found", file="content/conditions/")
     conditions: list[Condition] = []
     seen: dict[str, str] = {}
+    names: dict[str, str] = {}
     for path in files:
-        cond = load_condition(path, _rel(path, root))
+        cond = load_condition(path, _rel(path, root), reader)
         digest.update(cond.source_text.encode())
         if cond.slug in seen:
             raise UserError(f"duplicate slug {cond.slug!r} (also in {seen[cond.slug]})",
@@ -141,13 +146,23 @@ def _load_conditions(root: Path, digest: hashlib._Hash) -> list[Condition]:
             raise UserError(f"slug {cond.slug!r} does not match the file name {path.name!r}",
                             file=cond.file, key="slug")
         seen[cond.slug] = cond.file
+        twin = names.get(" ".join(cond.name.lower().split()))
+        if twin:
+            raise UserError(f"duplicate condition name {cond.name!r} (also in {twin})",
+                            file=cond.file, key="name")
+        names[" ".join(cond.name.lower().split())] = cond.file
         conditions.append(cond)
     return conditions
 
 
-def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
+def _build_towns(root: Path, reader: Reader, config: SiteConfig, towns_file: TownsFile, located,
                  cond_slugs: set[str], digest: hashlib._Hash) -> list[Town]:
     locations = {loc.id: loc for loc in config.locations}
+    for i, first in duplicates([(t.name, t.state) for t in towns_file.towns]):
+        tc = towns_file.towns[i]
+        raise UserError(f"duplicate town {tc.name}, {tc.state} (also towns[{first}]); two pages "
+                        "would read the same", file=located.file, key=f"towns[{i}].name",
+                        line=located.line_of(f"towns[{i}].name"))
     seen: set[str] = set()
     for i, tc in enumerate(towns_file.towns):
         key = f"towns[{i}]"
@@ -167,11 +182,11 @@ def _build_towns(root: Path, config: SiteConfig, towns_file: TownsFile, located,
         straight = miles_between(loc.geo.lat, loc.geo.lng, tc.geo.lat, tc.geo.lng)
         road, minutes = drive_estimate(straight)
         note_path = root / "content/towns" / f"{tc.slug}.md"
-        note = load_note(note_path, _rel(note_path, root)) if note_path.exists() else None
+        note = load_note(note_path, _rel(note_path, root), reader) \
+            if os.path.lexists(note_path) else None
         cnotes: dict[str, Note] = {}
-        folder = root / "content/towns" / tc.slug
-        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-            cnotes[path.stem] = load_note(path, _rel(path, root))
+        for path in project_files(root / "content/towns" / tc.slug):
+            cnotes[path.stem] = load_note(path, _rel(path, root), reader)
         for n in ([note] if note else []) + list(cnotes.values()):
             digest.update(n.text.encode())
         others = sorted(
@@ -190,13 +205,14 @@ def _check_note_files(root: Path, towns: set[str], conditions: set[str]) -> None
     folder = root / "content/towns"
     if not folder.is_dir():
         return
-    for entry in sorted(folder.iterdir()):
+    for entry in project_files(folder, "*"):
         rel = _rel(entry, root)
-        if entry.is_file() and entry.suffix == ".md" and entry.stem not in towns:
-            raise UserError(f"notes for unknown town {entry.stem!r}", file=rel)
-        if entry.is_dir():
+        if entry.suffix == ".md":
+            if entry.stem not in towns:
+                raise UserError(f"notes for unknown town {entry.stem!r}", file=rel)
+        elif entry.is_dir():
             if entry.name not in towns:
                 raise UserError(f"notes folder for unknown town {entry.name!r}", file=rel)
-            for sub in sorted(entry.glob("*.md")):
+            for sub in project_files(entry):
                 if sub.stem not in conditions:
                     raise UserError(f"notes for unknown condition {sub.stem!r}", file=_rel(sub, root))

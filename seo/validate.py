@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -10,6 +11,7 @@ from .errors import UserError
 from .yamlio import Located
 
 M = TypeVar("M", bound=BaseModel)
+_REL_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.*)$", re.S)
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
@@ -38,10 +40,11 @@ def validate_model(model: type[M], located: Located, prefix: str = "") -> M:
             shown = repr(err["input"])
             if len(shown) < 60 and shown not in message:
                 message += f" (got {shown})"
-        # a model-level error may carry its own key path ("locations[1].id: ...")
-        if ": " in message and not path and message.split(": ", 1)[0].replace("[", ".").replace(
-                "]", "").replace(".", "").replace("_", "").isalnum():
-            path, message = message.split(": ", 1)
+        # a model-level error may carry its key path, relative to the model ("hours[1]: ...")
+        rel = _REL_PATH.match(message)
+        if rel:
+            sub, message = rel.group(1), rel.group(2)
+            path = f"{path}{sub}" if sub.startswith("[") else f"{path}.{sub}" if path else sub
         full = f"{prefix}{path}" if path else prefix.rstrip(".") or None
         raise UserError(message, file=located.file, key=full,
                         line=located.line_of(path) if path else None) from None

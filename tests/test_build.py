@@ -113,8 +113,8 @@ def test_two_pages_on_one_path_is_an_error(mini: Path) -> None:
     shutil.rmtree(mini / "content/towns/beta-springs")
     (mini / "content/towns/beta-springs.md").unlink()
     (mini / "content/conditions/alpha.md").write_text(
-        (mini / "content/conditions/wrist-pain.md").read_text().replace("slug: wrist-pain",
-                                                                        "slug: alpha"))
+        (mini / "content/conditions/wrist-pain.md").read_text().replace(
+            "slug: wrist-pain", "slug: alpha").replace("name: Wrist Pain", "name: Alpha Pain"))
     with pytest.raises(UserError, match="two pages map to"):
         build(mini)
 

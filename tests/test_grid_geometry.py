@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,14 @@ def test_a_boundary_linked_from_outside_the_project_is_refused(mini: Path, tmp_p
     (mini / "config/boundaries/alpha.geojson").symlink_to(outside)
     set_grid(mini, {"monthly_budget": 1})
     with pytest.raises(UserError, match="links out of it are refused"):
+        build_grids(load_site(mini))
+
+
+def test_a_boundary_that_is_a_fifo_is_refused_without_blocking(mini: Path) -> None:
+    (mini / "config/boundaries").mkdir()
+    os.mkfifo(mini / "config/boundaries/alpha.geojson")
+    set_grid(mini, {"monthly_budget": 1})
+    with pytest.raises(UserError, match="config/boundaries/alpha.geojson: .*FIFO"):
         build_grids(load_site(mini))
 
 

@@ -220,9 +220,9 @@ def test_subject_from_data_cannot_inject_headers(mini):
     path = mini / "config/site.yaml"
     path.write_text(path.read_text().replace("name: Example Acupuncture\n",
                                              'name: "Example\\r\\nBcc: evil@x.test"\n', 1))
-    project = Project.open(mini)
-    with pytest.raises(UserError, match="line breaks"):
-        send_report(project, WEEK)
-    assert outbox(project) == []
+    with pytest.raises(UserError, match=r"business\.name: must be one line"):  # refused at load
+        Project.open(mini)
+    with pytest.raises(UserError, match="line breaks"):  # and again where the header is made
+        safe_header("Example\r\nBcc: evil@x.test", "subject")
     with pytest.raises(UserError):
         safe_header("fine\x00", "subject")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .. import files
 from ..api import Project
 from ..cli_options import root_option
 from .schedule import JOBS, load_schedule
@@ -58,8 +59,10 @@ def schedule_run(root: Path) -> None:
     """Run the scheduler in the foreground until SIGTERM (one per store; see README, Scheduling)."""
     import logging
 
+    from ..redact import redact_logs
     from .service import serve
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    redact_logs()  # job errors quote servers' answers: credentials out before they are logged
     logging.getLogger("apscheduler").setLevel(logging.INFO)
     project = Project.open(root)
     sys.exit(serve(project, load_schedule(project.site.root), lambda m: click.echo(m, err=True)))
@@ -84,7 +87,7 @@ def schedule_list(root: Path) -> None:
 def schedule_cron(root: Path) -> None:
     """Print the equivalent crontab lines (each calls `seo run JOB`)."""
     from .service import cron_lines
-    project_root = root.resolve()
+    project_root = files.project_root(root)
     sched = load_schedule(project_root)
     Project.open(project_root)  # validate the config too
     seo = shutil.which("seo") or f"{sys.executable} -m seo"

@@ -32,7 +32,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..api import Project
-from ..errors import ExternalError, NotConfigured, UserError
+from ..errors import ExternalError, NotConfigured, UserError, one_line
+from ..redact import redact
 from ..store import Store, runs, sqlite_path
 from .schedule import JOBS, Schedule, load_schedule
 
@@ -71,6 +72,9 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        return one_line(redact(self._line()))
+
+    def _line(self) -> str:
         text = f"{self.job}: {self.status}"
         if self.message:
             text += f": {self.message}" if self.status != "skipped" else f" ({self.message})"
@@ -189,7 +193,7 @@ def run_step(ctx: JobContext, name: str) -> Outcome:
             store.finish_run(run_id, "failed", error=str(exc))
             return Outcome(name, "failed", run_id, str(exc))
         except Exception as exc:
-            msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            msg = one_line(redact(f"{type(exc).__name__}: {exc}"))[:500]
             log.exception("%s failed", name)
             store.finish_run(run_id, "failed", error=msg)
             return Outcome(name, "failed", run_id, msg)

@@ -6,13 +6,16 @@ the file, the line and the key (a bad cron expression, an unknown job, a bad tim
 
 from __future__ import annotations
 
+import functools
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ..errors import UserError
 from ..settings import Strict
@@ -45,15 +48,52 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# crontab's five fields: name, lowest, highest, names for the numbers from the lowest (if any)
+CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
+               ("month", 1, 12, MONTH_NAMES), ("day of week", 0, 7, DOW_NAMES))
+_CRON_ITEM = re.compile(r"^(\*|[0-9A-Za-z]{1,3}(?:-[0-9A-Za-z]{1,3})?)(?:/([0-9]{1,2}))?$")
+
+
+def _cron_value(text: str, field_: str, low: int, high: int, names: tuple[str, ...]) -> int:
+    if text.isdigit() and len(text) <= 2 and low <= int(text) <= high:
+        return int(text)
+    if names and text.lower() in names:
+        return names.index(text.lower()) + low
+    allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+    raise ValueError(f"{field_} {text!r} is not {allowed}")
+
+
+def check_cron_fields(expr: str) -> list[str]:
+    """The five fields of a crontab expression, each checked strictly as crontab(5) reads it:
+    comma-separated items, each `*`, a value or a range `a-b`, optionally with a step `/n` after
+    `*` or a range. Names are exactly three letters (sun, jan); nothing else is let through to be
+    copied into a crontab line (`sun#1`, `tuesdays`, `mon-fri2`, `L`)."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"{expr!r} is not a cron expression: give 5 fields "
+                         "(minute hour day-of-month month day-of-week)")
+    for text, (name, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            match = _CRON_ITEM.match(item)
+            if not match:
+                shown = item if len(item) <= 20 else item[:17] + "..."
+                raise ValueError(f"{name} {shown!r} is not a value, a range a-b, * or a step /n")
+            rng, step = match.groups()
+            values = [] if rng == "*" else [_cron_value(v, name, low, high, names)
+                                            for v in rng.split("-")]
+            if len(values) == 2 and values[0] > values[1]:
+                raise ValueError(f"{name} range {rng!r} runs backwards")
+            if step is not None:
+                if len(values) == 1:
+                    raise ValueError(f"{name} {item!r}: a step /n goes after * or a range")
+                if not 1 <= int(step) <= high - low + 1:
+                    raise ValueError(f"{name} step {step!r} is not 1-{high - low + 1}")
+    return fields
 
 
 def _dow_number(text: str) -> int:
-    text = text.lower()
-    if text[:3] in DOW_NAMES and len(text) >= 3:
-        return DOW_NAMES.index(text[:3])
-    if text.isdigit() and 0 <= int(text) <= 7:
-        return int(text) % 7
-    raise ValueError(f"day of week {text!r} is not 0-7 or sun-sat")
+    return _cron_value(text, "day of week", 0, 7, DOW_NAMES) % 7
 
 
 def crontab_dow(field_: str) -> str:
@@ -69,7 +109,7 @@ def crontab_dow(field_: str) -> str:
         elif "-" in rng:
             a, b = rng.split("-", 1)
             first, last = _dow_number(a), _dow_number(b)
-            if b.strip() == "7":
+            if b == "7":
                 last = 7
             if last < first:
                 raise ValueError(f"day-of-week range {rng!r} runs backwards")
@@ -93,7 +133,10 @@ def check_cron(expr: str, timezone: ZoneInfo | None = None) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"{expr!r} is not a cron expression: give 5 fields "
                          "(minute hour day-of-month month day-of-week)")
-    minute, hour, day, month, dow = fields
+    try:
+        minute, hour, day, month, dow = check_cron_fields(expr)
+    except ValueError as exc:
+        raise ValueError(f"{expr!r} is not a valid cron expression: {exc}") from None
     if day != "*" and dow != "*":
         raise ValueError(f"{expr!r}: give a day of month or a day of week, not both")
     try:
@@ -104,7 +147,7 @@ def check_cron(expr: str, timezone: ZoneInfo | None = None) -> CronTrigger:
 
 
 class JobSpec(Strict):
-    cron: str
+    cron: str = Field(max_length=100)
     enabled: bool = True
     grace_minutes: int = Field(default=360, ge=1, le=7 * 24 * 60)
     # audit_site: which site to audit. auto = the live site once business.url is real, else the build.
@@ -115,8 +158,22 @@ class JobSpec(Strict):
     steps: list[Literal[STEPS]] = list(STEPS)  # type: ignore[valid-type]
 
 
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    """An IANA zone name the system knows (`America/Denver`); never a folder of the zone database
+    (`America`) or anything the file system would choke on."""
+    if value not in iana_zones():
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(f"unknown timezone {shown!r} (an IANA name, e.g. America/Denver)")
+    return value
+
+
 class ScheduleFile(Strict):
-    timezone: str = "America/Denver"
+    timezone: Annotated[str, AfterValidator(check_timezone)] = "America/Denver"
     jobs: dict[str, dict[str, Any]] = {}
 
 
@@ -160,9 +217,9 @@ def default_schedule() -> Schedule:
 def load_schedule(root: Path | str) -> Schedule:
     """Read config/schedule.yaml under `root` (the clinic defaults when it is absent)."""
     path = Path(root) / FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return default_schedule()
-    located = load_yaml(path, FILE)
+    located = load_yaml(path, FILE, Path(root))
     if located.data is None or located.data == {}:
         return default_schedule()
     if not isinstance(located.data, dict):
@@ -171,11 +228,6 @@ def load_schedule(root: Path | str) -> Schedule:
 
 
 def _build(parsed: ScheduleFile, located: Located) -> Schedule:
-    try:
-        ZoneInfo(parsed.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"unknown timezone {parsed.timezone!r} (an IANA name, e.g. America/Denver)",
-                        file=FILE, key="timezone", line=located.line_of("timezone")) from None
     tz = ZoneInfo(parsed.timezone)
     jobs: dict[str, Job] = {}
     for name in parsed.jobs:

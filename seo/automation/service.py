@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -266,9 +267,13 @@ def cron_lines(schedule: Schedule, root: Path, seo: str) -> list[str]:
         f"CRON_TZ={schedule.timezone}",
     ]
     log_file = root / "build" / "seo-cron.log"
+
+    def arg(text: str) -> str:  # quoted for the shell; `%` ends a crontab command unless escaped
+        return shlex.quote(text).replace("%", "\\%")
+
     for job in schedule.enabled():
-        lines.append(f"{job.cron} {seo} run {job.name} --root {root} --trigger cron "
-                     f">> {log_file} 2>&1")
+        lines.append(f"{' '.join(job.cron.split())} {seo} run {job.name} --root {arg(str(root))} "
+                     f"--trigger cron >> {arg(str(log_file))} 2>&1")
     return lines
 
 

@@ -10,6 +10,7 @@ distance from the centre. The town's area is its GeoJSON boundary (`boundary:`, 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, replace
 
 from ..errors import NotConfigured, UserError
@@ -105,10 +106,11 @@ def build_grid(site: Site, cfg: GridSettings, town: Town) -> Grid:
     lat, lng = town.config.geo.lat, town.config.geo.lng
     boundary = own.boundary if own is not None else ""
     default_file = f"config/boundaries/{town.slug}.geojson"
-    if not boundary and (site.root / default_file).is_file():
+    if not boundary and os.path.lexists(site.root / default_file):  # then checked as it is read
         boundary = default_file
     if boundary:
-        area = load_boundary(site.root, boundary, lat, lng)
+        area = load_boundary(site.root, boundary, lat, lng, f"grid.towns.{town.slug}.boundary"
+                             if own is not None and own.boundary else None)
     else:
         radius = _pick(own, cfg, "area_radius_miles")
         area = Area(lat, lng, float(radius) if radius is not None else reach)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
+from ..files import inside, read_project_bytes
 from ..geo import EARTH_MILES
 
 MAX_BOUNDARY_BYTES = 5 * 1024 * 1024
@@ -142,18 +143,16 @@ def _polygons(geom: Any, where: str, file: str) -> list[tuple[str, Any]]:
                     key=f"{pre}type")
 
 
-def load_boundary(root: Path, rel: str, lat: float, lng: float) -> Area:
+def load_boundary(root: Path, rel: str, lat: float, lng: float, key: str | None = None) -> Area:
     """A GeoJSON boundary file under the project's config/ folder, checked and parsed."""
-    config = (root / "config").resolve()
-    path = (root / rel).resolve()
-    if Path(rel).is_absolute() or not path.is_relative_to(config):
+    config = root / "config"
+    path = root / rel
+    if Path(rel).is_absolute() or not inside(path, config):
         raise UserError(f"boundary {rel!r} must be a file under config/ (links out of it are refused)",
-                        file="config/site.yaml")
-    if not path.is_file():
-        raise UserError(f"boundary file {rel!r} not found", file="config/site.yaml")
-    if path.stat().st_size > MAX_BOUNDARY_BYTES:
-        raise UserError(f"larger than {MAX_BOUNDARY_BYTES // 2**20} MB: simplify the boundary", file=rel)
-    raw = path.read_bytes()
+                        file="config/site.yaml", key=key)
+    if not path.exists():
+        raise UserError(f"boundary file {rel!r} not found", file="config/site.yaml", key=key)
+    raw = read_project_bytes(path, rel, root=config, limit=MAX_BOUNDARY_BYTES)  # regular, bounded
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -12,7 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from ..api import Project, refuse_examples
-from ..errors import NotConfigured, UserError
+from ..errors import NotConfigured
+from ..files import read_project_text
 from ..settings import GbpSettings
 from .apply import ApplyResult, apply_plan, rollback
 from .client import GbpClient, Sleep, connect
@@ -64,11 +65,8 @@ def plan_listing(project: Project, *, client: GbpClient | None = None, out: Path
 
 
 def load_plan(path: Path) -> ListingPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read the plan: {exc.strerror}", file=str(path)) from None
-    return ListingPlan.from_json(text, str(path))
+    """A saved plan: a regular UTF-8 file (a FIFO or a device named by --plan is refused)."""
+    return ListingPlan.from_json(read_project_text(path, str(path), root=None), str(path))
 
 
 def apply_listing(project: Project, *, plan_file: Path | None = None,

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import jinja2
 
 from ..errors import UserError
-from ..pages.render import BUILTIN_TEMPLATES, fit
+from ..pages.render import fit, template_loader
 from ..settings import DAY_NAMES, GbpSettings, Location
 from ..site import Site
 
@@ -186,11 +186,8 @@ def _dateobj(d: date) -> dict[str, int]:
 
 
 def description_env(site: Site) -> jinja2.Environment:
-    dirs = [site.root / "templates"]
-    if BUILTIN_TEMPLATES.resolve() != dirs[0].resolve():
-        dirs.append(BUILTIN_TEMPLATES)
     return jinja2.Environment(  # plain text for Google, never HTML: no autoescape
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dirs if d.is_dir()]),
+        loader=template_loader(site),
         autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import UserError
+from ..safety import check_outputs
 from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
@@ -29,7 +31,7 @@ from . import guard
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .sitemap import robots_txt, sitemap_xml
-from .write import SiteWriter
+from .write import SiteWriter, libc
 
 RENDER_VERSION = "1"  # bump when code changes what a page contains
 Progress = Callable[[str, int, int], None]
@@ -46,6 +48,7 @@ class BuildResult:
     flagged: list[tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changed_paths: list[str] = field(default_factory=list)
+    deleted_paths: list[str] = field(default_factory=list)
     indexable: int = 0
     max_similarity: float = 0.0
 
@@ -67,9 +70,8 @@ class Fingerprints:
     """Per-page input hashes built from per-entity hashes, computed once per build."""
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
-        root = site.root
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
-                           (root / "config/site.yaml").read_text(encoding="utf-8"),
+                           site.config_text,
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
@@ -109,7 +111,7 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 conditions: list[str] | None = None, dry_run: bool = False,
                 today: date | None = None, progress: Progress | None = None) -> BuildResult:
     today = today or date.today()
-    out_dir = site.path(site.config.site.output)
+    out_dir = check_outputs(site)
     cache_path = out_dir.with_name(f".{out_dir.name}.guard.npz")
     settings = site.config.site.guard
     full_plan = plan_site(site)
@@ -119,13 +121,9 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     fps = Fingerprints(site, renderer)
     rows = store.page_rows()
     result = BuildResult(planned=len(selected), dry_run=dry_run)
-    writer = SiteWriter(out_dir, dry_run=dry_run)
-    with _YoungGcOnly() as collector:
-        try:
-            return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
-                          cache_path, settings, result, today, progress, collector)
-        finally:
-            writer.discard()
+    with SiteWriter(out_dir, dry_run=dry_run) as writer, _YoungGcOnly() as collector:
+        return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
+                      cache_path, settings, result, today, progress, collector)
 
 
 class _YoungGcOnly:
@@ -228,6 +226,7 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     writer.put("robots.txt", robots_txt(site.config.business.url))
     writer.put("favicon.svg", renderer.asset("favicon.svg.j2"))
     result.changed_paths = sorted(writer.changed)
+    result.deleted_paths = sorted(writer.deleted)
     result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in writer.changed)
     result.written, result.deleted = writer.commit()
     if result.dry_run:
@@ -274,6 +273,8 @@ class _RenderState:
             done.hashes[page.key] = _put(self.writer, page, page_html)
             done.indexable[page.key] = indexable
             self.collector.tick()
+            if n % 64 == 0:
+                _check_parent()
             if self.progress:
                 self.progress("render", min(n * step, total), total)
         batch.flush()
@@ -282,6 +283,25 @@ class _RenderState:
 
 
 _FORKED: _RenderState | None = None
+_PARENT: int | None = None  # in the forked child: the build process it works for
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer in the forked child: the kernel kills it when the build dies (Linux
+    prctl PR_SET_PDEATHSIG), and `_check_parent` ends it elsewhere, so a build killed outright
+    never leaves a child writing into the staging folder the next build needs."""
+    global _PARENT
+    _PARENT = parent
+    prctl = getattr(libc, "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _check_parent()  # the parent may have died before prctl took effect
+
+
+def _check_parent() -> None:
+    if _PARENT is not None and os.getppid() != _PARENT:
+        os._exit(1)
 
 
 def _can_fork() -> bool:
@@ -305,7 +325,8 @@ def _render_in_two_processes(todo: list[PagePlan], state: _RenderState) -> _Rend
     state.writer.prepare()
     _FORKED = state
     try:
-        with mp.get_context("fork").Pool(1) as pool:
+        with mp.get_context("fork").Pool(1, initializer=_die_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
             theirs_async = pool.apply_async(_render_forked_chunk, (todo[1::2],))
             mine = state.render(todo[0::2], len(todo), step=2)
             theirs = theirs_async.get()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from ..errors import UserError
+from ..files import read_project_text
 from ..settings import DAY_NAMES
 from ..site import Site, Town
 from . import plan as paths
@@ -20,13 +24,37 @@ TITLE_MAX, DESCRIPTION_MAX = 60, 155
 TOWN_LIST_MAX = 12  # past this, footers and condition hubs point to the areas page instead
 
 
-def environment(site: Site) -> jinja2.Environment:
+class ProjectTemplates(jinja2.FileSystemLoader):
+    """The project's own templates: regular files inside the project only (see `seo.files`), so
+    a symlinked template cannot pull a file from elsewhere on the machine into the pages."""
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        super().__init__(str(folder))
+        self.folder, self.root = folder, root
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        text = read_project_text(path, f"templates/{template}", root=self.root)
+        mtime = os.lstat(path).st_mtime
+        return text, str(path), lambda: os.path.lexists(path) and os.lstat(path).st_mtime == mtime
+
+
+def template_loader(site: Site) -> jinja2.ChoiceLoader:
     """Site's own `templates/` first, then the built-in ones (a site overrides any template)."""
-    dirs = [site.root / "templates"]
-    if BUILTIN_TEMPLATES.resolve() != dirs[0].resolve():
-        dirs.append(BUILTIN_TEMPLATES)
+    own = site.root / "templates"
+    loaders: list[jinja2.BaseLoader] = []
+    if own.is_dir() and own.resolve() != BUILTIN_TEMPLATES.resolve():
+        loaders.append(ProjectTemplates(own, site.root))
+    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def environment(site: Site) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dirs if d.is_dir()]),
+        loader=template_loader(site),
         autoescape=True,  # select_autoescape() would miss the .j2 extension
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

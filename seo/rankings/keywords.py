@@ -37,9 +37,16 @@ def normalise(text: str) -> str:
 
 def _fields(pattern: str, allowed: set[str], key: str) -> None:
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(pattern)
+                  if f is not None]
     except ValueError as exc:
         raise UserError(f"bad pattern {pattern!r}: {exc}", file="config/site.yaml", key=key) from None
+    if any(spec or conv for _, spec, conv in parsed):  # {town:>99999999} would build a huge string
+        raise UserError(f"placeholders take no format or conversion in {pattern!r} (write {{town}})",
+                        file="config/site.yaml", key=key)
+    if not normalise(pattern):
+        raise UserError("empty pattern", file="config/site.yaml", key=key)
+    names = {f for f, _, _ in parsed}
     unknown = names - allowed
     if unknown:
         raise UserError(f"unknown placeholder {{{sorted(unknown)[0]}}} in {pattern!r} "

@@ -15,6 +15,7 @@ the same rule as the database's (PostgreSQL refuses to touch one row twice in on
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,11 +26,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..redact import redact
 from ..store import Store, now
 from ..tables import observations, sc_rows, serp_spend
 
 KEY = ("source", "kind", "keyword", "town", "device", "day")  # a series, then its days
 INDEX_KEY = ("day", "source", "kind", "keyword", "town", "device")  # the unique index's order
+
+
+@functools.lru_cache(maxsize=4096)
+def _redact(reason: str) -> str:
+    """A failure reason can quote the provider's answer: credentials out before it is stored
+    (cached: a failed check repeats one reason for many keywords)."""
+    return redact(reason) if reason else reason
 
 
 @dataclass
@@ -62,7 +71,7 @@ class Observation:
         # spelled out: dataclasses.asdict deep-copies every field and was most of a bulk store's time
         return {"source": self.source, "kind": self.kind, "keyword": self.keyword, "town": self.town,
                 "device": self.device, "day": self.day, "measured": self.measured,
-                "position": self.position, "url": self.url, "reason": self.reason,
+                "position": self.position, "url": self.url, "reason": _redact(self.reason),
                 "clicks": self.clicks, "impressions": self.impressions, "ctr": self.ctr,
                 "provisional": self.provisional,
                 "competitors": json.dumps(self.competitors, sort_keys=True) if self.competitors else "[]",

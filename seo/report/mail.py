@@ -29,7 +29,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, one_line
+from ..redact import login_secrets, redact
 from ..settings import EmailSettings
 from .render import Report
 
@@ -167,21 +168,22 @@ def outbox_lock(folder: Path) -> Iterator[None]:
 
 # -- SMTP ---------------------------------------------------------------------------------------
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, secrets: list[str] | None = None) -> str:
+    """One line for an SMTP failure; the server's words redacted (a reply can echo AUTH data)."""
     if isinstance(exc, smtplib.SMTPResponseException):
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
             else str(exc.smtp_error)
-        return f"{exc.smtp_code} {' '.join(text.split())}"
+        return one_line(redact(f"{exc.smtp_code} {' '.join(text.split())}", secrets or []))[:500]
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "all recipients refused: " + "; ".join(
             f"{rcpt}: {code}" for rcpt, (code, _) in sorted(exc.recipients.items()))
     text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
+    return one_line(redact(" ".join(text.split()), secrets or []))[:500]
 
 
-def _classify(exc: BaseException) -> Exception:
+def _classify(exc: BaseException, secrets: list[str] | None = None) -> Exception:
     """Map an smtplib/socket error to Transient or Permanent, with a one-line reason."""
-    what = _describe(exc)
+    what = _describe(exc, secrets)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return Transient(f"authentication failed ({what})")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -259,7 +261,8 @@ def send_file(path: Path, settings: EmailSettings, delivery: Delivery, sleep: Sl
             last = str(exc)
             break
         except Exception as exc:  # smtplib and socket errors, classified
-            err = _classify(exc)
+            err = _classify(exc, login_secrets(
+                settings.username, os.environ.get(settings.password_env, "")))
             last = str(err)
             if isinstance(err, Permanent):
                 break
