@@ -61,8 +61,10 @@ class GridCheckReport:
                      "checks)")
         monthly = round(total * WEEKS_A_MONTH)
         verdict = "within" if monthly <= self.approved else "over"
+        covers = f"; it covers {self.approved // total} full scan(s) a month" if total and \
+            monthly > self.approved else ""
         lines.append(f"weekly scans: about {monthly} requests a month, {verdict} the approved "
-                     f"{self.approved} (grid.monthly_budget)")
+                     f"{self.approved} (grid.monthly_budget){covers}")
         if o.skipped:
             lines.append(f"over the budget: {len(o.skipped)} of {len(o.skipped) + len(o.planned)} "
                          f"grids ({o.skipped_requests} requests) would not be scanned")
@@ -75,6 +77,9 @@ class GridCheckReport:
         if self.status == "refused":
             return [f"grid: {self.message}"]
         total = o.measured + o.not_measured
+        if not total and not o.requests:
+            return [f"grid: ok; nothing to fetch ({o.already} points already measured today); budget "
+                    f"left this month: grid {o.grid_budget_left}, {self.provider} {o.budget_left}"]
         head = (f"grid: {self.status}; {o.measured} points measured, "
                 f"{o.not_measured}{' of ' + str(total) if o.not_measured else ''} not measured, "
                 f"{o.requests} requests; budget left this month: grid {o.grid_budget_left}, "

@@ -192,6 +192,8 @@ def _num(v: float | None) -> str:
 
 def summary_line(s: ScoreRow) -> str:
     """"top 3 at 12 of 29 points (41%) · ARP 3.2 · ATRP 8.4"."""
+    if not s.measured:
+        return f"not measured ({s.points} points)"
     text = (f"top 3 at {s.top3} of {s.measured} points ({_pct(s.solv)}) · ARP {_num(s.arp)} · "
             f"ATRP {_num(s.atrp)}")
     if s.measured < s.points:
