@@ -124,6 +124,14 @@ def test_bad_boundary_files_are_one_line(mini: Path, content: str, message: str)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_seo_check_finds_a_bad_grid_section(mini: Path) -> None:
+    from conftest import run_seo
+    set_grid(mini, {"monthly_budget": 10, "towns": {"parkr": {"size": 5}}})
+    proc = run_seo("check", "--root", str(mini))
+    assert proc.returncode == 2 and "grid.towns.parkr: unknown town 'parkr'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_boundary_linked_from_outside_the_project_is_refused(mini: Path, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.geojson"
     outside.write_text(json.dumps({"type": "Polygon", "coordinates": [BOX]}))
@@ -138,7 +146,7 @@ def test_a_boundary_that_is_a_fifo_is_refused_without_blocking(mini: Path) -> No
     (mini / "config/boundaries").mkdir()
     os.mkfifo(mini / "config/boundaries/alpha.geojson")
     set_grid(mini, {"monthly_budget": 1})
-    with pytest.raises(UserError, match="config/boundaries/alpha.geojson: .*FIFO"):
+    with pytest.raises(UserError, match=r"config/boundaries/alpha\.geojson: .*FIFO"):
         build_grids(load_site(mini))
 
 
