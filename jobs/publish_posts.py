@@ -10,6 +10,9 @@ from seo.listing.api import publish_posts
 def run(project: Project, ctx: JobContext) -> JobResult:
     result = publish_posts(project, today=ctx.today, trigger=ctx.trigger)
     counts = {"created": len(result.created), "adopted": len(result.adopted),
-              "rejected": len(result.rejected), "waiting": result.waiting}
+              "rejected": len(result.rejected), "unresolved": len(result.unresolved),
+              "waiting": result.waiting}
     lines = [f"rejected post for {page}: {name}" for page, name in result.rejected]
+    lines += [f"unresolved post for {page}: the next run looks for it again"
+              for page in result.unresolved]
     return JobResult(counts, lines + [f"warning {w}" for w in result.warnings])

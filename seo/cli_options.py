@@ -24,12 +24,12 @@ class SeoGroup(click.Group):
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except NotConfigured as exc:  # before ExternalError: a refused token is both
+            click.echo(f"not configured: {exc}", err=True)
+            ctx.exit(3)
         except ExternalError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except NotConfigured as exc:
-            click.echo(f"not configured: {exc}", err=True)
-            ctx.exit(3)
         except BrokenPipeError:  # `seo ... | head`: the reader left; say nothing more
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -49,3 +49,8 @@ class ExternalError(Exception):
 
     def __init__(self, message: object = "", *args: object) -> None:
         super().__init__(one_line(redact(str(message))), *args)
+
+
+class CredentialsRejected(NotConfigured):
+    """Credentials exist but the service refuses them (revoked, expired): exit 3 with the command
+    that fixes it. A scheduled step with rejected credentials is a failure, not a quiet skip."""

@@ -258,6 +258,7 @@ class SearchConsoleSettings(Strict):
     provisional_days: int = Field(default=3, ge=0, le=10)  # fallback when Google gives no metadata
     row_limit: int = Field(default=25000, ge=1, le=25000)
     retries: int = Field(default=3, ge=0, le=10)  # 429/5xx retries (googleapiclient backoff)
+    timeout: float = Field(default=30, gt=0, le=600)  # seconds per request (and token refresh)
 
 
 class SerpSettings(Strict):
@@ -290,7 +291,7 @@ class GbpEndpoints(Strict):
     v4: Url = "https://mybusiness.googleapis.com/v4/"
     performance: Url = "https://businessprofileperformance.googleapis.com/"
     place_actions: Url = "https://mybusinessplaceactions.googleapis.com/"
-    token_uri: Url = "https://oauth2.googleapis.com/token"
+    token_uri: Url | None = None  # default: the token file's own token_uri (Google's)
 
 
 class GbpUtm(Strict):
@@ -313,6 +314,12 @@ class GbpPosts(Strict):
         "condition", "town"]
     max_per_run: int = Field(default=5, ge=1, le=50)
     poll_attempts: int = Field(default=3, ge=0, le=20)
+    # a create that got no answer (timeout, dropped connection): look for the post this long,
+    # polling with backoff, before leaving it SENDING for the next run (seconds)
+    lookup_wait: float = Field(default=60, ge=0, le=900)
+    # a SENDING post Google still doesn't list is created again only this long after it was
+    # sent (minutes): Google can finish a create long after the client gave up
+    resend_after: int = Field(default=60, ge=1, le=10080)
 
 
 # -- Business Profile insights and reviews (`seo insights`, `seo reviews`) -------------------------
@@ -421,6 +428,7 @@ class AuditSettings(Strict):
     concurrency: int = Field(default=8, ge=1, le=64)  # live sites; local ones get 32
     autothrottle: bool = True  # live sites only
     timeout: float = Field(default=3600, gt=0)  # seconds for the whole crawl child process
+    request_timeout: float = Field(default=30, gt=0, le=600)  # seconds per request
     ignore_paths: list[str] = []  # URL path prefixes never crawled (e.g. an external booking app)
     title_max: int = Field(default=60, ge=10)
     description_max: int = Field(default=155, ge=20)
@@ -565,6 +573,7 @@ class TownConfig(Strict):
     landmarks: list[Name] = []
     zip_codes: list[Zip] = []
     place_id: str = ""
+    serp_location: str = ""  # SerpApi's canonical location name; default "Town,State,United States"
 
 
 class TownsFile(Strict):

@@ -177,6 +177,16 @@ listing_posts = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Every edit (patch, post create) sent to a Business Profile, by wall-clock time: the limit of 10
+# edits a minute per profile holds across processes (`seo.listing.limits.StoreRateLimiter`).
+gbp_edits = sa.Table(
+    "gbp_edits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("profile", sa.String(128), nullable=False),  # locations/123
+    sa.Column("at", sa.Float, nullable=False),  # seconds since the epoch
+    sa.Index("ix_gbp_edits_profile_at", "profile", "at"),
+)
+
 
 # -- insights (Business Profile Performance API) -------------------------------------------------
 

@@ -46,4 +46,5 @@ def project(root: Path, gbp: GbpServer) -> Project:
 
 @pytest.fixture
 def client(project: Project, clock: FakeClock) -> GbpClient:
-    return connect(project.site.config.integrations.gbp, clock=clock.now, sleep=clock.sleep)
+    return connect(project.site.config.integrations.gbp, store=project.store, clock=clock.now,
+                   sleep=clock.sleep)

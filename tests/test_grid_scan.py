@@ -8,6 +8,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -15,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_seo
+from conftest import REPO, run_seo
 from grid_support import CLINIC, SECRETS, geo_server, set_grid, setup_grid
 
 from seo.api import Project
@@ -180,6 +182,57 @@ def test_a_killed_crawl_loses_nothing_and_is_resumed_without_paying_twice(mini, 
     assert {asked[k] for k in measured} == {1}  # a point measured is never fetched again
     assert len(asked) == 52  # (those whose answer never came are fetched again, and paid again)
     assert spent(project.store, "dataforseo", "2026-11") == paid + 52 - len(measured)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_scan_and_its_rerun_fetch_each_point_once(mini, server, sig):
+    """Kill `seo grid check` mid-scan: its crawl child stops with it (finishing only what was in
+    flight), the next scan stores those answers and fetches the rest: every point x keyword
+    exactly once at the provider, and the spend is what was sent."""
+    server.latency = 0.25
+    setup_grid(mini, server, {"towns": {"beta-springs": {"enabled": False}}}, concurrency=2,
+               retries=0)
+    cmd = [sys.executable, "-m", "seo", "grid", "check", "--root", str(mini)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **SECRETS},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while server.total < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    proc.wait(10)
+    time.sleep(1.5)  # an orphan would go on fetching here
+    at_kill = server.total
+    assert 6 <= at_kill < 52
+    time.sleep(1.0)
+    assert server.total == at_kill  # nothing fetched after the scan died
+    server.latency = 0.0
+    again = run_seo("grid", "check", "--root", str(mini), env=SECRETS)
+    assert again.returncode == 0, again.stdout + again.stderr
+    asked = Counter((b[0]["keyword"], b[0]["location_coordinate"]) for b in server.bodies)
+    assert len(asked) == 52 and set(asked.values()) == {1}
+    project = Project.open(mini)
+    assert spent(project.store, "dataforseo", api.local_today().strftime("%Y-%m")) == 52
+    assert all(r.measured for r in load_points(project.store))
+
+
+def test_wrong_credentials_stop_at_the_first_request(mini, server, monkeypatch):
+    monkeypatch.setenv("SEO_DATAFORSEO_PASSWORD", "wrong")
+    setup_grid(mini, server, retries=0)
+    project = Project.open(mini)
+    report = api.check(project, today=DAY)
+    assert server.unauthorised == 1 and server.total == 0  # one request, then the scan stopped
+    assert report.status == "refused" and "rejected the credentials (401)" in report.message
+    rows = load_points(project.store)
+    assert len(rows) == 104 and all(not r.measured and "401" in r.reason for r in rows)
+    assert spent(project.store, "dataforseo", "2026-11") == 1
+    proc = run_seo("grid", "check", "--root", str(mini),
+                   env={**SECRETS, "SEO_DATAFORSEO_PASSWORD": "wrong"})
+    assert proc.returncode == 3 and not proc.stdout.strip(), proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "not configured: dataforseo: DataForSEO rejected the credentials (401): check "
+        "SEO_DATAFORSEO_LOGIN and SEO_DATAFORSEO_PASSWORD (You are not authorized to access this "
+        "resource.)"]
+    assert_no_secret(mini, proc.stdout, proc.stderr)
 
 
 def test_cli_dry_run_show_export_and_errors(mini, server):

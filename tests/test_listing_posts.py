@@ -181,16 +181,21 @@ def test_bad_refresh_token_is_one_line(built: Project, gbp: GbpServer, tmp_path:
     import json
     import os
 
-    from seo.errors import ExternalError
+    from seo.errors import CredentialsRejected
     from seo.listing.client import connect
     token = tmp_path / "bad-token.json"
     info = json.loads(Path(os.environ["SEO_GOOGLE_TOKEN"]).read_text())
     token.write_text(json.dumps({**info, "refresh_token": "revoked"}))
     monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
     bad = connect(built.site.config.integrations.gbp)
-    with pytest.raises(ExternalError, match="could not refresh the Google token; run `seo auth") as e:
+    with pytest.raises(CredentialsRejected, match="token expired or revoked; run `seo auth") as e:
         api.plan_listing(built, client=bad, today=TODAY)
-    assert "revoked" not in str(e.value) and "secret" not in str(e.value)  # no secret echoed
+    assert "'revoked'" not in str(e.value) and "secret" not in str(e.value)  # no secret echoed
+    proc = cli("listing", "plan", "--root", str(built.site.root))  # README: exit 3, one line
+    assert proc.exit_code == 3, proc.output
+    assert proc.stderr.strip().splitlines() == [
+        "not configured: locations.get locations/111: Google token expired or revoked; run "
+        "`seo auth google`"]
 
 
 def test_httplib2_resends_a_dropped_post(gbp: GbpServer) -> None:

@@ -156,3 +156,47 @@ def test_export_csv_is_deterministic(project, server):
     lines = a.getvalue().splitlines()
     assert lines[0].startswith("day,source,kind,keyword,town")
     assert any(f"search_console,organic,{KNEE},alpha,all,yes,3," in line for line in lines)
+
+
+def test_show_gives_the_latest_measured_day_not_todays_gap(project, server):
+    """Search Console has no rows for its last 2-3 days: `show` gives the latest day it measured,
+    says which day that is, and notes the newer days that are not in yet."""
+    server.rows = daily_rows([(KNEE, TARGET, 3.0)], TODAY - timedelta(days=6),
+                             TODAY - timedelta(days=3))
+    check_rankings(Project.open(project), "search-console", today=TODAY)
+    (row,) = [r for r in show_rankings(Project.open(project), keywords=[KNEE], today=TODAY)
+              if r.keyword == KNEE]
+    assert row.measured and row.position == 3.0 and row.day == TODAY - timedelta(days=3)
+    assert row.unmeasured_since == TODAY and row.unmeasured_reason == NO_DATA
+    shown = run_seo("rankings", "show", "--keyword", "knee pain acupuncture alpha", "--days",
+                    "3650", "--root", str(project))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == (f"search_console: latest measured day {TODAY - timedelta(days=3)} "
+                        "(Search Console's data is 2-3 days behind)")
+    knee = next(line for line in lines if KNEE in line)
+    assert " 3 " in knee and "not measured" not in knee.split(KNEE)[1].split("2026-11-17")[0]
+    assert f"{TODAY} not measured: Search Console has no rows" in knee
+
+
+def test_revoked_token_in_a_full_check_is_exit_3_not_a_skip(project, server, monkeypatch):
+    """Search Console set up but its token revoked, the SERP provider fine: the SERP ranks are
+    fetched and shown, and the check still exits 3 naming `seo auth google` (it used to print
+    "skipped search_console: not configured" and exit 0); as a job, the step fails."""
+    from servers.serp import SerpServer
+
+    from seo.automation.runner import run_job
+    server.revoked = True
+    with SerpServer(login="l", password="p") as serp:
+        configure(project, serp={"provider": "dataforseo", "base_url": serp.url, "maps": False})
+        env = {"SEO_DATAFORSEO_LOGIN": "l", "SEO_DATAFORSEO_PASSWORD": "p"}
+        result = run_seo("rankings", "check", "--town", "alpha", "--root", str(project), env=env)
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert "dataforseo: ok; " in result.stdout
+        assert result.stderr.strip().splitlines() == [
+            "not configured: search_console: Google token expired or revoked; run "
+            "`seo auth google`"]
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        outcome = run_job("check_rankings", project)
+    assert outcome.status == "failed" and "seo auth google" in outcome.message

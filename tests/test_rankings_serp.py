@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_seo
+from conftest import REPO, run_seo
 from rankings_support import configure
 from servers.serp import SerpServer
 
@@ -65,7 +70,8 @@ def test_dataforseo_positions_task_errors_timeouts_and_retries(mini, server):
     project = setup(mini, server)
     report = check_rankings(project, "serp", today=TODAY)
     (src,) = report.sources
-    assert src.status == "ok", src.line()
+    assert src.status == "incomplete" and report.failed, src.line()  # 6 not measured: exit 1
+    assert "6 of 36 not measured" in src.line()
     assert server.unauthorised == 0  # basic auth on every request
     got = obs(project)
     assert len(got) == 12 * 3  # 12 keyword x town pairs x (organic, local pack, maps)
@@ -91,7 +97,7 @@ def test_dataforseo_positions_task_errors_timeouts_and_retries(mini, server):
     assert coords == {"39.6100000,-104.8100000,5000", "39.6100000,-104.8100000,13z"}
     assert server.peak <= 4
     assert spent(project.store, "dataforseo", "2026-11") == server.total
-    assert not list(crawl_dir(project.site).iterdir())  # batch ingested and removed
+    assert not [p for p in crawl_dir(project.site).iterdir() if p.is_dir()]  # ingested, removed
     assert_no_secret(mini, src.line())
 
 
@@ -146,12 +152,34 @@ def test_interrupted_check_is_resumed(mini, server):
     assert spent(project.store, "dataforseo", "2026-11") == 2 + server.total
 
 
-def test_wrong_credentials_are_not_measured(mini, server, monkeypatch):
+def test_wrong_credentials_stop_at_the_first_request(mini, server, monkeypatch):
     monkeypatch.setenv("SEO_DATAFORSEO_PASSWORD", "wrong")
     project = setup(mini, server, retries=0)
-    check_rankings(project, "serp", today=TODAY)
+    report = check_rankings(project, "serp", today=TODAY)
+    assert server.unauthorised == 1 and server.total == 0  # one request, then the check stopped
+    assert [s.status for s in report.sources] == ["refused"] and report.refused
     got = obs(project)
-    assert got and all(not o.measured and "401" in o.reason for o in got.values())
+    assert len(got) == 36 and all(not o.measured and "401" in o.reason for o in got.values())
+    assert spent(project.store, "dataforseo", "2026-11") == 1
+    proc = run_seo("rankings", "check", "--source", "serp", "--root", str(mini),
+                   env={**SECRETS, "SEO_DATAFORSEO_PASSWORD": "wrong"})
+    assert proc.returncode == 3 and not proc.stdout.strip()
+    assert proc.stderr.strip().splitlines() == [
+        "not configured: dataforseo: DataForSEO rejected the credentials (401): check "
+        "SEO_DATAFORSEO_LOGIN and SEO_DATAFORSEO_PASSWORD (You are not authorized to access this "
+        "resource.)"]
+    assert server.unauthorised == 2
+    assert_no_secret(mini, proc.stderr)
+
+
+def test_provider_failing_every_request_stops_and_exits_non_zero(mini, server):
+    server.fail_all = True  # every request answers 500
+    setup(mini, server, retries=0)
+    proc = run_seo("rankings", "check", "--source", "serp", "--root", str(mini), env=SECRETS)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert server.total <= 10 + 2 * 4  # the breaker (10 in a row), and what was on its way
+    assert "36 of 36 not measured" in proc.stdout and "failed" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "error: 36 of 36 rankings not measured"
 
 
 def test_serpapi_organic_pack_and_maps(mini, server):
@@ -159,7 +187,7 @@ def test_serpapi_organic_pack_and_maps(mini, server):
     server.task_error("acupuncture alpha co")
     project = setup(mini, server, provider="serpapi")
     report = check_rankings(project, "serp", today=TODAY)
-    assert report.sources[0].status == "ok"
+    assert report.sources[0].status == "incomplete"  # the task error
     got = obs(project, "serpapi")
     assert got[(KNEE, "alpha", "organic")].position == 4
     assert got[(KNEE, "alpha", "local_pack")].position == 2
@@ -168,7 +196,7 @@ def test_serpapi_organic_pack_and_maps(mini, server):
     maps = next(b for b in server.bodies if b.get("engine") == "google_maps" and b["q"] == KNEE)
     assert maps["ll"] == "@39.6100000,-104.8100000,13z"
     web = next(b for b in server.bodies if b.get("engine") == "google" and b["q"] == KNEE)
-    assert web["location"] == "Alpha, CO, United States"
+    assert web["location"] == "Alpha,Colorado,United States"  # SerpApi's canonical name
     assert_no_secret(mini, report.sources[0].line())
 
 
@@ -196,3 +224,30 @@ def test_cli_check_dry_run_show_and_missing_secrets(mini, server):
         "SEO_DATAFORSEO_LOGIN and SEO_DATAFORSEO_PASSWORD"]
     bad = run_seo("rankings", "check", "--town", "nowhere", "--root", str(mini))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_check_and_rerun_fetch_each_keyword_once(mini, server, sig):
+    """Kill `seo rankings check` mid-crawl: its crawl child stops with it (finishing only what was
+    in flight), the next check stores those results and fetches the rest: every keyword x kind
+    exactly once at the server, and the spend is what was sent."""
+    server.delay_all = 0.25
+    project = setup(mini, server, concurrency=2, retries=0)
+    cmd = [sys.executable, "-m", "seo", "rankings", "check", "--source", "serp", "--root", str(mini)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **SECRETS},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while server.total < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    proc.wait(10)
+    time.sleep(1.5)  # the orphan would go on fetching here
+    at_kill = server.total
+    assert 6 <= at_kill < 24
+    time.sleep(1.0)
+    assert server.total == at_kill  # nothing fetched after the check died
+    again = run_seo("rankings", "check", "--source", "serp", "--root", str(mini), env=SECRETS)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert server.total == 24 and set(server.requests.values()) == {1}, server.requests
+    assert spent(project.store, "dataforseo", date.today().strftime("%Y-%m")) == 24
+    assert all(o.measured for o in obs(project).values())

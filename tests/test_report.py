@@ -39,9 +39,18 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def test_week_is_iso_in_denver_and_bad_weeks_are_one_line_errors():
-    # Monday 23 Nov 2026 03:00 UTC is still Sunday 22 Nov in Denver: the last complete week is W46
-    assert parse_week(None, now=datetime(2026, 11, 23, 3, tzinfo=UTC)).label == "2026-W46"
-    assert parse_week(None, now=datetime(2026, 11, 23, 8, tzinfo=UTC)).label == "2026-W47"
+    # by default: the seven days up to now, in Denver. Monday 23 Nov 2026 03:00 UTC is still
+    # Sunday 22 Nov there: Mon 16 - Sun 22 (W47); on Monday 05:41 Denver: Tue 17 - Mon 23, which
+    # is mostly W47 too, and includes that morning up to the build
+    sunday = parse_week(None, now=datetime(2026, 11, 23, 3, tzinfo=UTC))
+    assert (sunday.label, sunday.start.isoformat(), sunday.end.isoformat()) == (
+        "2026-W47", "2026-11-16", "2026-11-22")
+    monday = parse_week(None, now=datetime(2026, 11, 23, 12, 41, tzinfo=UTC))
+    assert (monday.label, monday.start.isoformat(), monday.end.isoformat()) == (
+        "2026-W47", "2026-11-17", "2026-11-23")
+    assert monday.span == "17-23 Nov 2026, up to Mon 23 Nov 05:41"
+    assert monday.utc_bounds() == (datetime(2026, 11, 16, 12, 41), datetime(2026, 11, 23, 12, 41))
+    assert parse_week(None, now=datetime(2026, 11, 26, 18, tzinfo=UTC)).label == "2026-W48"
     week = parse_week("2026-W47")
     assert (week.start.isoformat(), week.end.isoformat(), week.span) == ("2026-11-16", "2026-11-22",
                                                                          "16-22 Nov 2026")
@@ -69,7 +78,7 @@ def test_seeded_week_facts(seeded):
     sc = f.search_console
     assert (sc.clicks, sc.prev_clicks, sc.impressions, sc.prev_impressions) == (49, 35, 1680, 1610)
     assert sc.provisional_days == 2
-    assert len(f.pages.created) == 10 and f.pages.live == 10
+    assert len(f.pages.created) == 10 and f.pages.indexable == 10
     assert f.listing.posts_live == ["/alpha/knee-pain/ (main, new page)"]
     assert f.listing.posts_rejected == ["/beta-springs/ (main, new page)"]
     assert f.listing.drift == ["main: phone changed by Google (policy: report)"]

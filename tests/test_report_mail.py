@@ -226,3 +226,25 @@ def test_subject_from_data_cannot_inject_headers(mini):
         safe_header("Example\r\nBcc: evil@x.test", "subject")
     with pytest.raises(UserError):
         safe_header("fine\x00", "subject")
+
+
+def test_rerun_replaces_the_weeks_waiting_message(seeded):
+    """No SMTP host: the message waits in the outbox; three runs leave one message per week and
+    recipient list (the latest), and a message for other recipients is kept beside it."""
+    configure(seeded.site.root, email={"to": ["owner@clinic.test"]})
+    project = Project.open(seeded.site.root)
+    for _ in range(3):
+        delivery = send_report(project, WEEK)
+        assert len(delivery.waiting) == 1
+    (only,) = outbox(project)
+    assert only.name.startswith(f"{WEEK}-")
+    legacy = only.parent / f"20261123T120000-{WEEK}-0123456789.eml"  # an older version's name
+    legacy.write_bytes(only.read_bytes())
+    configure(seeded.site.root, email={"to": ["owner@clinic.test", "staff@clinic.test"]})
+    other = send_report(Project.open(seeded.site.root), WEEK)
+    assert len(outbox(project)) == 3  # a second recipient list is a second message
+    configure(seeded.site.root, email={"to": ["owner@clinic.test"]})
+    send_report(Project.open(seeded.site.root), WEEK)
+    names = sorted(p.name for p in outbox(project))
+    assert names == sorted([only.name, other.waiting[0].name]) and not legacy.exists()
+    assert "1 message(s) wait in" in "\n".join(send_report(project, WEEK).lines())

@@ -6,6 +6,7 @@ mailed through a local aiosmtpd server. Then the bundled clinic, as a fresh clon
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -21,7 +23,7 @@ from conftest import REPO, run_seo
 from listing_support import ACCOUNT, NAME, configure, live_location, write_token
 from schedule_support import run_rows, write_schedule
 from servers.gbp import GbpServer
-from servers.search_console import SearchConsoleServer
+from servers.search_console import SearchConsoleServer, daily_rows
 from servers.serp import SerpServer
 
 from seo.api import Project
@@ -142,7 +144,10 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
                      parts["text/plain"]), parts["text/plain"][:2000]
     assert "1 new review came in, 1 review still needs an answer" in parts["text/plain"], parts["text/plain"]
     assert "&lt;b&gt;Rude&lt;/b&gt;" in parts["text/html"] and "<b>Rude" not in parts["text/html"]
-    assert "MAP PACK ACROSS EACH TOWN" in parts["text/plain"]
+    text_part = parts["text/plain"]  # this morning's grid scan is in this morning's mail
+    assert "MAP PACK ACROSS EACH TOWN" in text_part and "- Alpha: SoLV " in text_part, text_part
+    assert "- Beta Springs: SoLV " in text_part
+    assert "Grid scans this month: 10 of 100 approved requests." in text_part
     assert not list((mini / "build/outbox").glob("*.eml"))
     # no secret in anything the run printed or stored
     stored = json.dumps([dict(r, started_at=None, finished_at=None) for r in rows.values()])
@@ -171,3 +176,52 @@ def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
     assert "weekly_report: ok" in out and "no SMTP host configured" in out
     assert len(list((root / "build/outbox").glob("*.eml"))) == 1
     assert (root / "build/site/index.html").exists()
+
+
+MONDAY_0530 = datetime(2026, 11, 30, 5, 30, tzinfo=ZoneInfo("America/Denver"))
+
+
+def test_monday_0530_mail_contains_that_mornings_work(mini: Path, servers: Any, smtp: Any,
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock at Monday 05:30 in Denver, as the schedule fires `weekly`: the mail it sends
+    must report that run's audit, ranks, listing sync and posts, and the steps' own runs."""
+    import time_machine
+
+    gbp, sc, serp = servers
+    controller, inbox = smtp
+    token = tmp_path / "google-token.json"
+    wire(mini, gbp, sc, serp, controller.port, token)
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
+    monkeypatch.delenv("SEO_GOOGLE_SERVICE_ACCOUNT", raising=False)
+    write_schedule(mini, "jobs:\n  sync_listing: {cron: '0 6 * * *', apply: true}\n"
+                         "  audit_site: {cron: '0 3 * * 0', enabled: false, target: built}\n")
+    gbp.add_location(NAME, live_location(Project.open(mini)))
+    sc.rows = daily_rows([("knee pain acupuncture alpha", "https://clinic.test/alpha/knee-pain/",
+                           4.0)], MONDAY_0530.date() - timedelta(days=9),
+                         MONDAY_0530.date() - timedelta(days=3))
+    serp.set_rank("knee pain acupuncture alpha", organic=2)
+
+    lines: list[str] = []
+    with time_machine.travel(MONDAY_0530, tick=True):
+        outcome = run_job("weekly", mini, trigger="schedule", echo=lines.append)
+    assert outcome.status == "ok", "\n".join(lines)
+    assert len(inbox.messages) == 1
+    msg = email.message_from_bytes(inbox.messages[0].original_content, policy=email.policy.SMTP)
+    text = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_content()
+    assert msg["X-SEO-Report-Week"] == "2026-W48"
+    assert "Week 2026-W48 (24-30 Nov 2026, up to Mon 30 Nov 05:3" in text
+    # that morning's audit, ranks, listing sync and posts are in it
+    assert "Audit of built on Mon 30 Nov" in text and "Site audit: not run yet" not in text
+    assert '"knee pain acupuncture alpha"): 2,' in text  # this morning's live rank
+    assert "No rankings were measured this week" not in text
+    assert "apply at main" in text and "change(s) pushed, 0 failed" in text
+    assert "posts: 2 live on Google" in text
+    for step in ("build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts"):
+        assert f"- {step}: last run Mon 30 Nov 05:3" in text, step
+    assert "No job has run yet" not in text
+    # built is not published: the report says so instead of calling built pages live
+    assert "published and live on the website is not tracked yet" in text
+    assert " live and indexable" not in text

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..childproc import die_with_parent
 from ..errors import ExternalError
 from .records import JsonlTail, Record
 from .scope import Scope
@@ -36,6 +37,7 @@ class CrawlOptions:
     concurrency: int = 8
     autothrottle: bool = True
     timeout: float = 3600.0
+    request_timeout: float = 30.0  # seconds per request
 
 
 @dataclass
@@ -71,7 +73,7 @@ def scrapy_settings(opts: CrawlOptions, out: Path) -> dict:
         "HTTPERROR_ALLOW_ALL": True,
         "RETRY_TIMES": 1,
         "RETRY_HTTP_CODES": [502, 503, 504, 522, 524, 408, 429],
-        "DOWNLOAD_TIMEOUT": 30,
+        "DOWNLOAD_TIMEOUT": opts.request_timeout,
         "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": concurrency,
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="records, JSONL")
     parser.add_argument("--stats", required=True, type=Path, help="crawl stats, JSON")
     args = parser.parse_args(argv)
+    die_with_parent(signal.SIGKILL)  # an orphaned audit crawl is of no use to anyone
     raw = json.loads(args.options.read_text(encoding="utf-8"))
     scope = Scope(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.pop("scope").items()})
     opts = CrawlOptions(scope=scope, **raw)

@@ -108,7 +108,7 @@ def run_audit(project, url: str | None = None, *, built: bool = False, max_pages
             max_pages=max_pages or settings.max_pages,
             max_depth=settings.max_depth if max_depth is None else max_depth,
             concurrency=settings.concurrency, autothrottle=settings.autothrottle,
-            timeout=settings.timeout)
+            timeout=settings.timeout, request_timeout=settings.request_timeout)
         tmp = workdir or Path(tempfile.mkdtemp(prefix="seo-audit-"))
         if workdir is None:
             stack.callback(shutil.rmtree, tmp, True)

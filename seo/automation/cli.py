@@ -14,19 +14,33 @@ from ..cli_options import root_option
 from .schedule import JOBS, load_schedule
 
 EXIT = {"ok": 0, "skipped": 0, "failed": 1, "interrupted": 143}
+JOBS_HELP = """\b
+Jobs:
+  build_pages     build the site's pages (seo pages build)
+  audit_site      audit the live site, or the build while business.url is an example value
+  check_rankings  fetch ranks: Search Console and the SERP provider (seo rankings check)
+  sync_listing    Business Profile drift and plan; apply too with `apply: true`
+  publish_posts   Business Profile posts for new or changed pages (seo listing posts)
+  weekly_report   send the weekly report (SMTP, or it waits in the outbox)
+  weekly          all of the above in that order (config/schedule.yaml: weekly.steps)
+"""
 
 
-@click.command("run")
+@click.command("run", epilog=JOBS_HELP)
 @click.argument("job", metavar="JOB", type=click.Choice(JOBS))
 @root_option
-@click.option("--trigger", type=click.Choice(["manual", "cron"]), default="manual", hidden=True,
-              help="Recorded with the run (the crontab lines pass cron).")
+@click.option("--trigger", type=click.Choice(["manual", "cron"]), default="manual",
+              show_default=True,
+              help="How the run was started, recorded with it: the crontab lines from `seo "
+                   "schedule cron` pass cron.")
 def run(job: str, root: Path, trigger: str) -> None:
     """Run one job now, by hand (`weekly` runs the whole pipeline).
 
     The run is recorded in the store; if the same job is already running (by hand or on schedule)
     this run is recorded as skipped and exits 1. Steps that are not configured are skipped and
-    said so. SIGTERM lets the running step finish; a second SIGTERM or Ctrl-C interrupts it.
+    said so; a step whose credentials were refused fails. Exit 0 when every step is ok or not
+    configured, 1 when one failed, 143 when interrupted. SIGTERM lets the running step finish;
+    a second SIGTERM or Ctrl-C interrupts it.
     """
     from . import runner
     project = Project.open(root)

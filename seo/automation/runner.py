@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..api import Project
-from ..errors import ExternalError, NotConfigured, UserError, one_line
+from ..errors import CredentialsRejected, ExternalError, NotConfigured, UserError, one_line
 from ..redact import redact
 from ..store import Store, runs, sqlite_path
 from .schedule import JOBS, Schedule, load_schedule
@@ -182,6 +182,10 @@ def run_step(ctx: JobContext, name: str) -> Outcome:
             _active[run_id] = (store, name)
         try:
             result = fn(project, ctx)
+        except CredentialsRejected as exc:  # set up, but the token was refused: needs a person
+            msg = f"not configured: {exc}"
+            store.finish_run(run_id, "failed", error=msg)
+            return Outcome(name, "failed", run_id, msg)
         except NotConfigured as exc:
             msg = f"not configured: {exc}"
             store.finish_run(run_id, "skipped", error=msg)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from ..api import Project
-from ..errors import NotConfigured
+from ..errors import CredentialsRejected, NotConfigured
 from .runner import JobResult
 
 
@@ -37,15 +37,17 @@ def rankings_result(report: Any) -> JobResult:
         "not_measured": sum(s.not_measured for s in report.sources),
         "requests": sum(s.requests for s in report.sources),
         "sources": {s.source: s.status for s in report.sources}}
-    failed = [f"{s.source}: {s.message}" for s in report.sources if s.status == "failed"]
+    failed = [f"{s.source}: {s.message or s.status}" for s in report.sources
+              if s.status in ("failed", "refused")]
+    failed += [f"{s.source}: {s.not_measured} of {s.measured + s.not_measured} not measured"
+               for s in report.sources if s.status == "incomplete"]
     return JobResult(counts, lines, error="; ".join(failed))
 
 
 def grid_result(report: Any) -> JobResult:
     """A grid GridCheckReport as a job result: failed when points were not measured."""
-    from ..errors import ExternalError
     if report.status == "refused":  # configured, but the provider refused the credentials
-        raise ExternalError(f"{report.provider}: {report.message}")
+        raise CredentialsRejected(f"{report.provider}: {report.message}")
     o = report.outcome
     counts = {"measured": o.measured, "not_measured": o.not_measured, "requests": o.requests,
               "grids": len(o.touched), "grid_budget_left": o.grid_budget_left}
@@ -63,7 +65,7 @@ def sync_listing(project: Project, *, apply: bool, today: date | None = None,
 
     settings = settings_of(project)  # NotConfigured without integrations.gbp
     desired(project, today)  # NotConfigured without a location's gbp_location
-    client = connect(settings)  # one client for the whole sync (httplib2: one per thread)
+    client = connect(settings, store=project.store)  # one client for the sync (httplib2: 1/thread)
     drift = detect_drift(project, client=client, today=today, trigger=trigger)
     lines = [line for line in render_drift(drift).splitlines() if line.strip()]
     planned = plan_listing(project, client=client, today=today)

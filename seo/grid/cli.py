@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..cli_options import root_option
-from ..errors import NotConfigured, UserError
+from ..errors import CredentialsRejected, UserError
 from . import api
 from .views import points_table, summary_line, where_text
 
@@ -48,10 +48,10 @@ def check(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], dry_run
                        progress=progress)
     if sys.stderr.isatty() and not dry_run:
         click.echo("", err=True)
+    if report.status == "refused":  # configured, but the provider refused the account: exit 3
+        raise CredentialsRejected(f"{report.provider}: {report.message}")
     for line in report.lines():
         click.echo(line)
-    if report.status == "refused":
-        raise NotConfigured(f"{report.provider}: {report.message}")
     if not dry_run:
         for view in api.show(project, list(towns) or None, list(keywords) or None):
             click.echo(f"  {view.now.town} / \"{view.now.keyword}\": {summary_line(view.now.us)}")

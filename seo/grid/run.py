@@ -15,15 +15,13 @@ results.jsonl) is removed only once its points, scores and spend are in the stor
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,11 +29,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import ExternalError, NotConfigured
+from ..childproc import child_env
+from ..errors import NotConfigured
 from ..rankings.observations import record_spend, spent
 from ..rankings.serp import Provider, Task, get_provider, scrub
-from ..rankings.serp.runner import BUDGET_REASON, INTERRUPTED, target_for
-from ..rankings.serp.runner import crawl_dir as rank_crawl_dir
+from ..rankings.serp.locations import serp_location
+from ..rankings.serp.runner import BUDGET_REASON, INTERRUPTED, _stop, check_lock, target_for, wait_for_batch
+from ..rankings.serp.runner import ingest_leftovers as rank_leftovers
 from ..site import Site
 from ..store import Store
 from ..tables import serp_spend
@@ -183,36 +183,17 @@ def ingest(store: Store, site: Site, batch_dir: Path, run_id: int | None,
     return outcome
 
 
-def ingest_leftovers(store: Store, site: Site, run_id: int | None = None) -> int:
-    """Batches a killed scan left behind: stored now (their spend counted once)."""
+def ingest_leftovers(store: Store, site: Site, run_id: int | None = None, wait: float = 0.0) -> int:
+    """Batches a killed scan left behind: stored now (their spend counted once), after the crawl
+    child that may still be finishing its requests in flight has let go of them (`wait`)."""
     folder = crawl_dir(site)
     n = 0
     for batch in sorted(folder.iterdir()) if folder.is_dir() else []:
         if (batch / "job.json").exists():
+            wait_for_batch(batch, wait)
             ingest(store, site, batch, run_id)
             n += 1
     return n
-
-
-@contextlib.contextmanager
-def check_lock(site: Site) -> Iterator[None]:
-    """One live check at a time per project, grid scans and rank checks alike (they share the
-    monthly budget): the rank checks' lock file."""
-    folder = rank_crawl_dir(site)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".check.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise ExternalError(f"another live check is running (pid {pid}); run this one when "
-                                "it has finished") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)
 
 
 def check_grid(site: Site, store: Store, grids: list[Grid], *, day: date, run_id: int | None,
@@ -227,10 +208,10 @@ def check_grid(site: Site, store: Store, grids: list[Grid], *, day: date, run_id
     month = day.strftime("%Y-%m")
     if dry_run:
         return _outcome(site, store, grids, serp.provider, day, month)
-    with check_lock(site):
-        from ..rankings.serp.runner import ingest_leftovers as rank_leftovers
-        rank_leftovers(store, site, run_id)  # their spend counts against the shared budget
-        ingest_leftovers(store, site, run_id)
+    grace = serp.timeout * 2 + 5  # an orphan's requests in flight: one timeout, and a margin
+    with check_lock(site):  # the rank checks' lock: one live check at a time, either kind
+        rank_leftovers(store, site, run_id, wait=grace)  # their spend counts against the budget
+        ingest_leftovers(store, site, run_id, wait=grace)
         outcome = _outcome(site, store, grids, serp.provider, day, month)
         if outcome.skipped:
             groups = {(p.grid.town, p.keyword, p.grid.key):
@@ -239,7 +220,8 @@ def check_grid(site: Site, store: Store, grids: list[Grid], *, day: date, run_id
             totals = {f"{p.grid.town}|{p.keyword}": len(p.grid.points) for p in outcome.skipped}
             _stored(store, site, outcome, day, serp.provider, groups, totals, run_id)
         if outcome.planned:
-            _crawl(site, store, serp, provider, outcome, day, month, run_id, on_start, progress)
+            _crawl(site, store, serp, provider, outcome, day, month, run_id, on_start, progress,
+                   grace)
         outcome.budget_left, outcome.grid_budget_left = budget_left(site, store, serp.provider, month)
     return outcome
 
@@ -253,7 +235,7 @@ def _outcome(site: Site, store: Store, grids: list[Grid], provider: str, day: da
 
 def _crawl(site: Site, store: Store, serp: Any, provider: Provider, outcome: GridOutcome, day: date,
            month: str, run_id: int | None, on_start: Callable[[int], None] | None,
-           progress: Callable[[int, int], None] | None) -> None:
+           progress: Callable[[int, int], None] | None, grace: float) -> None:
     batch = f"{BATCH_PREFIX}{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
     batch_dir = crawl_dir(site) / batch
     batch_dir.mkdir(parents=True)
@@ -264,7 +246,7 @@ def _crawl(site: Site, store: Store, serp: Any, provider: Provider, outcome: Gri
         g = gp.grid
         totals[f"{g.town}|{gp.keyword}"] = len(g.points)
         town = site.town(g.town)
-        place = f"{town.name}, {town.config.state}, United States"
+        place = serp_location(town.name, town.config.state, town.config.serp_location)
         for p in gp.points:
             tid = str(len(tasks))
             task = Task(tid, gp.keyword, g.town, p.lat, p.lng, place, ("maps",), g.zoom)
@@ -281,7 +263,7 @@ def _crawl(site: Site, store: Store, serp: Any, provider: Provider, outcome: Gri
         on_start(len(tasks))
     missing = INTERRUPTED
     try:
-        code, timed_out = _run_child(batch_dir, serp.run_timeout, len(tasks), progress)
+        code, timed_out = _run_child(batch_dir, serp.run_timeout, len(tasks), progress, grace)
     except BaseException:  # interrupted (Ctrl-C, a second SIGTERM): keep what was fetched
         ingest(store, site, batch_dir, run_id, outcome, INTERRUPTED)
         raise
@@ -310,10 +292,12 @@ def _done_in(path: Path, offset: int) -> tuple[int, int]:
 
 
 def _run_child(batch_dir: Path, timeout: float, total: int,
-               progress: Callable[[int, int], None] | None) -> tuple[int | None, bool]:
-    """Run the crawl child on the batch: (exit code, timed out). Ctrl-C or a kill stops it."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")] if p)}
+               progress: Callable[[int, int], None] | None,
+               grace: float) -> tuple[int | None, bool]:
+    """Run the crawl child on the batch: (exit code, timed out), reporting progress as results
+    arrive. The child dies with this process (`child_env`); Ctrl-C stops it gracefully."""
+    env = child_env({**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")] if p)})
     with open(batch_dir / "stderr.log", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "seo.rankings.serp_crawl",
                                  str(batch_dir / "job.json")], stdin=subprocess.DEVNULL,
@@ -326,7 +310,7 @@ def _run_child(batch_dir: Path, timeout: float, total: int,
                 return proc.wait(min(POLL, max(0.01, deadline - time.monotonic()))), False
             except subprocess.TimeoutExpired:
                 if time.monotonic() >= deadline:
-                    _stop(proc)
+                    _stop(proc, grace)
                     return None, True
             if progress:
                 more, offset = _done_in(batch_dir / "results.jsonl", offset)
@@ -334,16 +318,5 @@ def _run_child(batch_dir: Path, timeout: float, total: int,
                     done += more
                     progress(min(done, total), total)
     except BaseException:
-        _stop(proc)
+        _stop(proc, grace)
         raise
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGTERM (Scrapy's graceful stop: requests in flight finish), then SIGKILL after `grace`."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

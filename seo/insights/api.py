@@ -60,7 +60,7 @@ def check_insights(project: Project, *, client: GbpClient | None = None, today: 
     gbp, cfg = settings_of(project)
     locs = profiles(project)
     today = today or date.today()
-    client = client if client is not None else connect(gbp)
+    client = client if client is not None else connect(gbp, store=project.store)
     result = CheckResult(run_id=project.store.start_run("insights", trigger))
     try:
         for loc in locs:

@@ -42,7 +42,7 @@ def desired(project: Project, today: date | None = None) -> list[Desired]:
 
 
 def client_for(project: Project, client: GbpClient | None) -> GbpClient:
-    return client if client is not None else connect(settings_of(project))
+    return client if client is not None else connect(settings_of(project), store=project.store)
 
 
 @dataclass
@@ -155,5 +155,6 @@ def publish_posts(project: Project, *, client: GbpClient | None = None, dry_run:
         raise
     project.store.finish_run(run_id, "ok", {"created": len(result.created),
                                             "adopted": len(result.adopted),
+                                            "unresolved": len(result.unresolved),
                                             "rejected": len(result.rejected)})
     return result

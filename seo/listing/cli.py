@@ -95,3 +95,6 @@ def posts_cmd(root: Path, dry_run: bool) -> None:
                f"{result.live} live, {result.processing} processing, {len(result.rejected)} rejected")
     for page, name in result.rejected:
         click.echo(f"REJECTED {page}: {name}")
+    for page in result.unresolved:
+        click.echo(f"unresolved {page}: sent, but Google does not list it yet; the next run looks "
+                   "for it again before sending anything")

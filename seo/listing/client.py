@@ -11,24 +11,31 @@ Why these choices:
   post twice. Posts go through requests (AuthorizedSession), which never re-sends; a dropped create
   raises `Unanswered` and the caller looks the post up before trying again.
 - googleapiclient returns malformed JSON as a string: every answer is checked to be an object.
-- At most `edits_per_minute` edits (patches, post creates) per profile: `RateLimiter`, whose clock
-  and sleep are injectable so tests never wait.
+- At most `edits_per_minute` edits (patches, post creates) per profile, across processes: the
+  store's `StoreRateLimiter` (seo.listing.limits); `RateLimiter` keeps the window in memory for a
+  client without a store. Clock and sleep are injectable so tests never wait.
+- Every call has a timeout (`gbp.timeout`): httplib2's, requests', and the token refresh's.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ExternalError, NotConfigured
+from ..errors import CredentialsRejected, ExternalError, NotConfigured
 from ..settings import GbpSettings
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 BASIC_ACCESS = "https://developers.google.com/my-business/content/prereqs"
+# a 403 with one of these reasons is a rate limit (retry later), not a refused permission
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "RATE_LIMIT_EXCEEDED"}
 
 
 class Unanswered(ExternalError):
@@ -41,27 +48,45 @@ class GoogleError(ExternalError):
         self.status, self.retryable = status, retryable
 
 
-class RateLimiter:
-    """Sliding window: at most `limit` calls per `period` seconds per key (a profile)."""
+class Limiter(Protocol):
+    """`acquire` blocks until an edit may be sent and returns its slot; `done(slot)` when the
+    request is over (the slot then counts from that moment)."""
 
-    def __init__(self, limit: int = 10, period: float = 60.0, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep) -> None:
+    waited: float
+
+    def acquire(self, key: str) -> Any: ...
+
+    def done(self, slot: Any) -> None: ...
+
+
+class RateLimiter:
+    """Sliding window in memory: at most `limit` calls per `period` seconds per key (a profile)."""
+
+    def __init__(self, limit: int = 10, period: float = 60.0, clock: Clock = time.time,
+                 sleep: Sleep = time.sleep, in_flight: float = 60.0) -> None:
         self.limit, self.period, self.clock, self.sleep = limit, period, clock, sleep
-        self.sent: dict[str, deque[float]] = defaultdict(deque)
+        self.in_flight = in_flight
+        self.sent: dict[str, list[list[float]]] = defaultdict(list)
         self.waited = 0.0
 
-    def acquire(self, key: str) -> None:
-        window = self.sent[key]
+    def acquire(self, key: str) -> list[float]:
         while True:
             now = self.clock()
-            while window and window[0] <= now - self.period:
-                window.popleft()
+            window = self.sent[key] = [s for s in self.sent[key] if s[0] > now - self.period]
             if len(window) < self.limit:
-                window.append(now)
-                return
-            pause = window[0] + self.period - now
+                slot = [now + self.in_flight]  # until done(): the latest it can arrive
+                window.append(slot)
+                return slot
+            pause = sorted(s[0] for s in window)[-self.limit] + self.period - now
             self.waited += pause
             self.sleep(pause)
+
+    def done(self, slot: list[float]) -> None:
+        slot[0] = min(slot[0], self.clock())
+
+
+class CredentialsRefused(GoogleError, CredentialsRejected):
+    """401: the token is not accepted (revoked, wrong account): exit 3, run `seo auth google`."""
 
 
 def describe_error(op: str, target: str, status: int, body: Any) -> GoogleError:
@@ -83,8 +108,14 @@ def describe_error(op: str, target: str, status: int, body: Any) -> GoogleError:
             return GoogleError(f"{where}: Google rejected the field mask (400): {message}{extra}", 400)
         return GoogleError(f"{where}: Google rejected the request (400): {message}{extra}", 400)
     if status == 401:
-        return GoogleError(f"{where}: Google refused the credentials (401); run `seo auth google`",
-                           401)
+        return CredentialsRefused(f"{where}: Google refused the credentials (401); run "
+                                  "`seo auth google`", 401)
+    reasons = {str(e.get("reason", "")) for e in err.get("errors") or [] if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in details if isinstance(d, dict)}
+    if status == 403 and (reasons & RATE_REASONS or err.get("status") == "RESOURCE_EXHAUSTED"):
+        why = ", ".join(sorted(reasons & RATE_REASONS)) or "RESOURCE_EXHAUSTED"
+        return GoogleError(f"{where}: rate limited by Google (403 {why}): {message}", 403,
+                           retryable=True)
     if status == 403:
         return GoogleError(f"{where}: permission denied (403): {message}; the signed-in Google "
                            "account must own or manage this profile, and the Business Profile APIs "
@@ -107,8 +138,8 @@ def describe_error(op: str, target: str, status: int, body: Any) -> GoogleError:
 class GbpClient:
     """One profile session. Build with `connect()`; not thread-safe (one per thread)."""
 
-    def __init__(self, settings: GbpSettings, credentials: Any, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep) -> None:
+    def __init__(self, settings: GbpSettings, credentials: Any, *, clock: Clock = time.time,
+                 sleep: Sleep = time.sleep, limiter: Limiter | None = None) -> None:
         import google_auth_httplib2
         import httplib2
         from google.auth.transport.requests import AuthorizedSession
@@ -116,13 +147,14 @@ class GbpClient:
 
         self.settings = settings
         self.sleep = sleep
-        self.limiter = RateLimiter(settings.edits_per_minute, 60.0, clock, sleep)
+        self.limiter: Limiter = limiter or RateLimiter(settings.edits_per_minute, 60.0, clock, sleep,
+                                                       in_flight=2 * settings.timeout)
         http = google_auth_httplib2.AuthorizedHttp(credentials,
                                                    http=httplib2.Http(timeout=settings.timeout))
         self.v1 = build("mybusinessbusinessinformation", "v1", http=http, static_discovery=True,
                         cache_discovery=False,
                         client_options={"api_endpoint": settings.endpoints.business_information})
-        self.session = AuthorizedSession(credentials)
+        self.session = AuthorizedSession(credentials, refresh_timeout=settings.timeout)
         self.calls = 0
         self.http = http  # the other v1 APIs (Performance, Place Actions) share it: `service()`
         self._services: dict[str, Any] = {}
@@ -132,8 +164,7 @@ class GbpClient:
                   idempotent: bool = True) -> dict[str, Any]:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
-            if edit_key:
-                self.limiter.acquire(edit_key)
+            slot = self.limiter.acquire(edit_key) if edit_key else None
             self.calls += 1
             try:
                 result = send()
@@ -147,6 +178,9 @@ class GbpClient:
                     self.sleep(min(2.0 ** attempt, 30.0))
                     continue
                 raise
+            finally:
+                if slot is not None:
+                    self.limiter.done(slot)
             if not isinstance(result, dict):
                 raise ExternalError(f"{op} {target}: malformed answer from Google (not a JSON "
                                     "object)")
@@ -244,9 +278,12 @@ class GbpClient:
 
     def create_post(self, parent: str, body: dict[str, Any], profile: str) -> dict[str, Any]:
         """One attempt, never repeated here: a dropped answer raises Unanswered (look up first)."""
-        self.limiter.acquire(profile)
+        slot = self.limiter.acquire(profile)
         self.calls += 1
-        data = self._v4("localPosts.create", "POST", f"{parent}/localPosts", body=body)
+        try:
+            data = self._v4("localPosts.create", "POST", f"{parent}/localPosts", body=body)
+        finally:
+            self.limiter.done(slot)
         if not isinstance(data, dict) or not data.get("name"):
             raise ExternalError(f"localPosts.create {parent}: malformed answer from Google")
         return data
@@ -256,21 +293,31 @@ class GbpClient:
                               lambda: self._v4("localPosts.get", "GET", name))
 
 
-def _transport_error(op: str, target: str, exc: Exception) -> ExternalError:
+def _transport_error(op: str, target: str, exc: Exception) -> Exception:
     name = type(exc).__name__
     if "RefreshError" in name:
-        return ExternalError(f"{op} {target}: could not refresh the Google token; run "
-                             "`seo auth google`")
+        if getattr(exc, "retryable", False):  # the token endpoint failed, not the token
+            return ExternalError(f"{op} {target}: Google's token endpoint failed; try again later")
+        return CredentialsRejected(f"{op} {target}: Google token expired or revoked; run "
+                                   "`seo auth google`")
     return Unanswered(f"{op} {target}: connection failed ({name})")
 
 
-def connect(settings: GbpSettings | None, *, credentials: Any = None, clock: Clock = time.monotonic,
-            sleep: Sleep = time.sleep) -> GbpClient:
-    """A client from config; credentials from `seo auth google` (business.manage scope)."""
+def connect(settings: GbpSettings | None, *, store: Store | None = None, credentials: Any = None,
+            clock: Clock = time.time, sleep: Sleep = time.sleep) -> GbpClient:
+    """A client from config; credentials from `seo auth google` (business.manage scope).
+
+    With a store, the edit limit is shared by every process using that store.
+    """
     if settings is None:
         raise NotConfigured("integrations.gbp is not set in config/site.yaml")
     if credentials is None:
         from ..google_auth import SCOPE_BUSINESS, load_credentials
-        # load_credentials applies the configured token URI (google-auth ignores the stored one)
+        # the configured token URI, else the token file's own (google-auth ignores the stored one)
         credentials = load_credentials([SCOPE_BUSINESS], token_uri=settings.endpoints.token_uri)
-    return GbpClient(settings, credentials, clock=clock, sleep=sleep)
+    limiter: Limiter | None = None
+    if store is not None:
+        from .limits import StoreRateLimiter
+        limiter = StoreRateLimiter(store, settings.edits_per_minute, 60.0, clock, sleep,
+                                   in_flight=2 * settings.timeout)  # a token refresh, the request
+    return GbpClient(settings, credentials, clock=clock, sleep=sleep, limiter=limiter)

@@ -4,7 +4,10 @@ is new, and never the same post twice.
 Each post has a key (location + page + content hash, + the ISO week for a rotation) that is stored
 in `listing_posts` *and* written into the post's UTM link (utm_content). Before creating a post the
 location's posts are looked up at Google by that key: a post sent by a run that crashed (or whose
-answer was lost when the connection dropped) is found and adopted, not made again.
+answer was lost when the connection dropped) is found and adopted, not made again. Google can also
+finish a create after the client gave up on it: an unanswered create is looked for again with
+backoff, and a post still missing stays SENDING (claimed in the store, so no other process sends
+it) until the next run finds it, or `resend_after` has passed without it appearing.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..errors import ExternalError
 from ..pages.guard import main_text
 from ..settings import GbpSettings, Location
 from ..site import Site
 from ..store import Store, now, pages
 from ..tables import listing_posts
-from .client import GbpClient, Sleep, Unanswered
+from .client import GbpClient, GoogleError, Sleep, Unanswered
 from .desired import utm
 
 SUMMARY_MAX = 1500
@@ -50,6 +54,7 @@ class PostsResult:
     planned: list[PostPlan] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # post names
     adopted: list[str] = field(default_factory=list)  # found at Google, sent by an earlier try
+    unresolved: list[str] = field(default_factory=list)  # pages: sent, not found yet (SENDING)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (page, post name)
     live: int = 0
     processing: int = 0
@@ -158,38 +163,112 @@ def _by_key(posts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
+class Claim:
+    NEW = "new"  # no row yet: ours
+    RESEND = "resend"  # SENDING long enough ago and not at Google: ours to send again
+    BUSY = "busy"  # SENDING recently (an unanswered create, or another process on it)
+    DONE = "done"  # another process finished it meanwhile
+
+
+def _claim(store: Store, plan: PostPlan, today: date, resend_after: timedelta) -> str:
+    """Take the post's key in the store, atomically, before anything is sent: the primary key
+    (new) or a compare-and-set on `updated_at` (resend), so two processes never both send it."""
+    values = {"location": plan.location, "page": plan.page, "content_hash": plan.content_hash,
+              "reason": plan.reason, "summary": plan.summary, "page_text": plan.page_text,
+              "post_name": None, "state": "SENDING", "search_url": "", "created_on": today}
+    try:
+        with store.begin() as conn:
+            conn.execute(listing_posts.insert().values(key=plan.key, updated_at=now(), **values))
+        return Claim.NEW
+    except sa.exc.IntegrityError:
+        pass
+    with store.begin() as conn:
+        row = conn.execute(sa.select(listing_posts.c.state, listing_posts.c.updated_at)
+                           .where(listing_posts.c.key == plan.key)).first()
+        if row is None or row.state != "SENDING":
+            return Claim.DONE
+        if row.updated_at > now() - resend_after:
+            return Claim.BUSY
+        taken = conn.execute(listing_posts.update().where(
+            listing_posts.c.key == plan.key, listing_posts.c.state == "SENDING",
+            listing_posts.c.updated_at == row.updated_at).values(updated_at=now(), **values))
+        return Claim.RESEND if taken.rowcount == 1 else Claim.BUSY
+
+
+def _release(store: Store, key: str) -> None:
+    """Google answered a create with an error: nothing was made, the next run may try at once."""
+    with store.begin() as conn:
+        conn.execute(listing_posts.delete().where(listing_posts.c.key == key,
+                                                  listing_posts.c.state == "SENDING"))
+
+
+def await_post(client: GbpClient, parent: str, key: str, wait: float,
+               sleep: Sleep) -> dict[str, Any] | None:
+    """Look for a post by its key now, then with doubling pauses (1, 2, 4 ... s) until `wait`
+    seconds have passed: Google may finish a create after the client stopped waiting for it."""
+    waited, pause = 0.0, 1.0
+    while True:
+        post = _by_key(client.list_posts(parent)).get(key)
+        if post is not None or waited >= wait:
+            return post
+        pause = min(pause, wait - waited)
+        sleep(pause)
+        waited += pause
+        pause *= 2
+
+
 def send_posts(client: GbpClient, store: Store, settings: GbpSettings, parent: str, profile: str,
                todo: list[PostPlan], language: str, today: date, result: PostsResult,
                sleep: Sleep) -> None:
+    """Create the planned posts, each at most once: looked up at Google by key first, claimed in
+    the store, and after a create without an answer looked for again (up to `lookup_wait`) instead
+    of created again. A post still not found stays SENDING; the next run looks again and creates
+    it only once `resend_after` has passed. After such a post this run sends no more."""
     if not todo:
         return
+    cfg = settings.posts
     at_google = _by_key(client.list_posts(parent))  # look up before create
     sent: list[str] = []
-    for plan in todo:
-        with store.begin() as conn:  # the intent is recorded before anything is sent
-            conn.execute(listing_posts.delete().where(listing_posts.c.key == plan.key))
-            conn.execute(listing_posts.insert().values(
-                key=plan.key, location=plan.location, page=plan.page,
-                content_hash=plan.content_hash, reason=plan.reason, summary=plan.summary,
-                page_text=plan.page_text, post_name=None, state="SENDING", search_url="",
-                created_on=today, updated_at=now()))
+    for n, plan in enumerate(todo):
         post = at_google.get(plan.key)
-        if post is not None:
+        if post is not None:  # sent by an earlier try whose answer was lost
+            _claim(store, plan, today, timedelta(0))
             result.adopted.append(post["name"])
-        else:
-            body = {"languageCode": language, "summary": plan.summary, "topicType": "STANDARD",
-                    "callToAction": {"actionType": settings.posts.action, "url": plan.url}}
-            try:
-                post = client.create_post(parent, body, profile)
-                result.created.append(post["name"])
-            except Unanswered:
-                # Google may have made it: look again before a second try
-                post = _by_key(client.list_posts(parent)).get(plan.key)
-                if post is not None:
-                    result.adopted.append(post["name"])
-                else:
-                    post = client.create_post(parent, body, profile)
-                    result.created.append(post["name"])
+            _record(store, plan.key, post)
+            sent.append(plan.key)
+            continue
+        claim = _claim(store, plan, today, timedelta(minutes=cfg.resend_after))
+        if claim == Claim.DONE:
+            continue
+        if claim == Claim.BUSY:
+            result.unresolved.append(plan.page)
+            continue
+        body = {"languageCode": language, "summary": plan.summary, "topicType": "STANDARD",
+                "callToAction": {"actionType": cfg.action, "url": plan.url}}
+        try:
+            post = client.create_post(parent, body, profile)
+            result.created.append(post["name"])
+        except GoogleError as exc:
+            if exc.status >= 500:  # Google may have made it anyway
+                post = None
+            else:
+                _release(store, plan.key)
+                raise
+        except Unanswered:
+            post = None
+        except ExternalError:  # a malformed answer: it may have been made
+            post = None
+        if post is None:
+            post = await_post(client, parent, plan.key, cfg.lookup_wait, sleep)
+            if post is None:
+                result.unresolved.append(plan.page)
+                result.warnings.append(
+                    f"{plan.page}: Google did not answer the create and does not list the post "
+                    f"after {cfg.lookup_wait:g}s; left for the next run, which looks for it again "
+                    f"(created again only after {cfg.resend_after} minutes)")
+                result.waiting += len(todo) - n - 1
+                break
+            result.adopted.append(post["name"])
         _record(store, plan.key, post)
         sent.append(plan.key)
     poll(client, store, settings, sent, result, sleep)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import ExternalError, NotConfigured, UserError
+from ..errors import CredentialsRejected, ExternalError, NotConfigured, UserError
 from . import observations as obs_mod
 from . import search_console as sc
 from .keywords import Keyword, build_keywords, select
@@ -31,7 +31,7 @@ CONFIGURE = {
 @dataclass
 class SourceReport:
     source: str
-    status: str  # ok, failed, not configured, dry run
+    status: str  # ok, incomplete (some not measured), failed, refused (credentials), not configured, dry run
     message: str = ""
     measured: int = 0
     not_measured: int = 0
@@ -43,11 +43,15 @@ class SourceReport:
     def line(self) -> str:
         if self.status == "not configured":
             return f"{self.source}: not configured: {self.message}"
+        if self.status == "refused":
+            return f"{self.source}: {self.message}"
         if self.status == "dry run":
             extra = f", budget left this month {self.budget_left}" if self.budget_left is not None else ""
             return f"{self.source}: would make {self.planned_requests} requests{extra} ({self.message})"
-        text = (f"{self.source}: {self.status}; {self.measured} measured, {self.not_measured} not "
-                f"measured, {self.requests} requests")
+        total = self.measured + self.not_measured
+        text = (f"{self.source}: {self.status}; {self.measured} measured, {self.not_measured} "
+                f"{'of ' + str(total) + ' ' if self.not_measured else ''}not measured, "
+                f"{self.requests} requests")
         if self.budget_left is not None:
             text += f", budget left this month {self.budget_left}"
         return text + (f"; {self.message}" if self.message else "")
@@ -60,7 +64,13 @@ class CheckReport:
 
     @property
     def failed(self) -> bool:
-        return any(s.status == "failed" for s in self.sources)
+        """A source failed, or left some rankings not measured (exit 1)."""
+        return any(s.status in ("failed", "incomplete") for s in self.sources)
+
+    @property
+    def refused(self) -> list[SourceReport]:
+        """Sources whose credentials were refused (revoked, expired, wrong): exit 3."""
+        return [s for s in self.sources if s.status == "refused"]
 
     @property
     def unconfigured(self) -> list[SourceReport]:
@@ -117,6 +127,8 @@ def _check_sc(project: Project, chosen: list[Keyword], today: date, dry_run: boo
     start = end - timedelta(days=cfg.days - 1)
     try:
         service = service or sc.build_service(cfg)
+    except CredentialsRejected as exc:
+        return SourceReport("search_console", "refused", str(exc)), []
     except NotConfigured as exc:
         return SourceReport("search_console", "not configured", str(exc)), []
     if dry_run:
@@ -127,9 +139,10 @@ def _check_sc(project: Project, chosen: list[Keyword], today: date, dry_run: boo
     run_id = store.start_run("rankings:search_console")
     try:
         fetched = sc.fetch(service, cfg, start, end)
-    except NotConfigured as exc:
+    except NotConfigured as exc:  # the token was refused (revoked, expired)
         store.finish_run(run_id, "failed", error=str(exc))
-        return SourceReport("search_console", "not configured", str(exc)), []
+        status = "refused" if isinstance(exc, CredentialsRejected) else "not configured"
+        return SourceReport("search_console", status, str(exc)), []
     except ExternalError as exc:
         failures = sc.failed(chosen, start, end, str(exc))
         obs_mod.save_observations(store, failures, run_id)
@@ -165,10 +178,13 @@ def _check_serp(project: Project, chosen: list[Keyword], today: date, dry_run: b
     if dry_run:
         return SourceReport(cfg.provider, "dry run", f"{len(chosen)} keyword x town pairs",
                             planned_requests=out.planned_requests, budget_left=out.budget_left)
-    status = "failed" if out.error else "ok"
+    status = "refused" if out.refused else "failed" if out.error else \
+        "incomplete" if out.not_measured else "ok"
     assert run_id is not None
-    store.finish_run(run_id, status, {"measured": out.measured, "not_measured": out.not_measured,
-                                      "requests": out.requests}, out.error)
+    store.finish_run(run_id, "ok" if status == "ok" else "failed",
+                     {"measured": out.measured, "not_measured": out.not_measured,
+                      "requests": out.requests}, out.error or (
+                         f"{out.not_measured} not measured" if out.not_measured else ""))
     message = out.error or ", ".join(f"{n} {r}" for r, n in sorted(out.reasons.items()))
     return SourceReport(cfg.provider, status, message, out.measured, out.not_measured, out.requests,
                         out.planned_requests, out.budget_left, dict(out.reasons))
@@ -190,13 +206,26 @@ class RankRow:
     since: date | None  # first day of the current stretch within the noise band (or not found)
     previous: float | None  # about a week before
     best: float | None
+    unmeasured_since: date | None = None  # the latest day checked without a measurement
+    unmeasured_reason: str = ""
+
+
+def latest_days(rows: list[RankRow]) -> dict[str, date]:
+    """Each source's latest measured day among the rows (Search Console's lags 2-3 days)."""
+    days: dict[str, date] = {}
+    for r in rows:
+        if r.measured and r.day is not None and r.day > days.get(r.source, date.min):
+            days[r.source] = r.day
+    return days
 
 
 def show_rankings(project: Project, towns: list[str] | None = None,
                   conditions: list[str] | None = None, keywords: list[str] | None = None,
                   source: str | None = None, days: int = 90,
                   today: date | None = None) -> list[RankRow]:
-    """The latest rank per keyword x town x source, with since when it has been there."""
+    """The latest *measured* rank per keyword x town x source (a later day without a measurement,
+    e.g. Search Console's last 2-3 days, is noted, not shown as the rank), since when it has been
+    there, about a week before, and the best."""
     today = today or date.today()
     chosen = keywords_for(project, towns, keywords, conditions)
     by_text: dict[str, list[Keyword]] = {}
@@ -218,15 +247,16 @@ def show_rankings(project: Project, towns: list[str] | None = None,
     out = []
     for (src, kind, text, town, device), obs in series.items():
         kw = next((k for k in by_text[text] if k.town == town), by_text[text][0])
-        last = obs[-1]
+        latest = next((o for o in reversed(obs) if o.measured), None)
+        last = latest or obs[-1]  # the latest measured day; Search Console's is 2-3 days old
+        newer = [o for o in obs if o.day > last.day]  # checked since, not measured (lag, failure)
         found = [o.position for o in obs if o.measured and o.position is not None]
         band = noise_band(found)
         since = None
-        latest = next((o for o in reversed(obs) if o.measured), None)
         if latest is not None:
             since = latest.day
             for o in reversed(obs):
-                if not o.measured:
+                if not o.measured or o.day > latest.day:
                     continue
                 same = (o.position is None and latest.position is None) or (
                     o.position is not None and latest.position is not None
@@ -239,7 +269,8 @@ def show_rankings(project: Project, towns: list[str] | None = None,
         out.append(RankRow(text, town or "(all)", kw.condition, src, kind, device, last.day,
                            last.position, last.measured, last.reason, last.url, since,
                            float(statistics.median(week_ago)) if week_ago else None,
-                           min(found) if found else None))
+                           min(found) if found else None,
+                           newer[-1].day if newer else None, newer[-1].reason if newer else ""))
     out.sort(key=lambda r: (r.town, r.keyword, r.source, r.kind, r.device))
     return out
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..cli_options import root_option
-from ..errors import NotConfigured, UserError
+from ..errors import CredentialsRejected, NotConfigured, UserError
 from . import api
 
 
@@ -43,23 +43,31 @@ def check(root: Path, source: str | None, towns: tuple[str, ...], keywords: tupl
     project = Project.open(root)
 
     def progress(msg: str) -> None:
-        click.echo(msg, err=True)
+        if sys.stderr.isatty():  # for people watching; logs and cron mail get the result lines
+            click.echo(msg, err=True)
 
     report = api.check_rankings(project, source, list(towns) or None, list(keywords) or None,
                                 dry_run=dry_run, progress=progress)
     for src in report.sources:
-        if src.status != "not configured":
+        if src.status not in ("not configured", "refused"):
             click.echo(src.line())
             for reason, n in sorted(src.reasons.items()):
                 click.echo(f"  not measured x{n}: {reason}")
     for issue in report.issues:
         click.echo(f"  {issue.line()}")
+    if report.refused:  # configured, but the credentials were refused: exit 3, one line
+        raise CredentialsRejected("; ".join(f"{s.source}: {s.message}" for s in report.refused))
     missing = report.unconfigured
     if missing and (source is not None or len(missing) == len(report.sources)):
         raise NotConfigured("; ".join(f"{m.source}: {m.message}" for m in missing))
     for m in missing:
         click.echo(f"skipped {m.source}: not configured: {m.message}")
     if report.failed:
+        lost = sum(s.not_measured for s in report.sources if s.status in ("failed", "incomplete"))
+        total = sum(s.measured + s.not_measured for s in report.sources
+                    if s.status in ("failed", "incomplete"))
+        click.echo(f"error: {lost} of {total} rankings not measured" if lost else
+                   "error: the check failed", err=True)
         sys.exit(1)
 
 
@@ -80,7 +88,7 @@ def _pos(value: float | None) -> str:
               help="How far back to look.")
 def show(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...], keywords: tuple[str, ...],
          source: str | None, days: int) -> None:
-    """A table of the latest ranks: where we rank, since when, and against a week before."""
+    """The latest measured ranks: where we rank, on which day, since when, and a week before."""
     from ..api import Project
     project = Project.open(root)
     rows = api.show_rankings(project, list(towns) or None, list(conditions) or None,
@@ -88,8 +96,11 @@ def show(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...], keywor
     if not rows:
         click.echo("no observations yet; run `seo rankings check`")
         return
-    head = ("town", "keyword", "source", "kind", "position", "since", "week ago", "best", "checked",
-            "note")
+    for src, day in sorted(api.latest_days(rows).items()):
+        lag = " (Search Console's data is 2-3 days behind)" if src == "search_console" else ""
+        click.echo(f"{src}: latest measured day {day.isoformat()}{lag}")
+    head = ("town", "keyword", "source", "kind", "position", "since", "week ago", "best",
+            "measured on", "note")
     table = [head]
     for r in rows:
         if not r.measured:
@@ -98,9 +109,11 @@ def show(root: Path, towns: tuple[str, ...], conditions: tuple[str, ...], keywor
             pos, note = "not found", r.reason
         else:
             pos, note = _pos(r.position), r.url
+        if r.unmeasured_since:
+            note = f"{r.unmeasured_since.isoformat()} not measured: {r.unmeasured_reason}"
         table.append((r.town, r.keyword, r.source, r.kind, pos,
                       r.since.isoformat() if r.since else "-", _pos(r.previous), _pos(r.best),
-                      r.day.isoformat() if r.day else "-", note[:60]))
+                      r.day.isoformat() if r.day and r.measured else "-", note[:60]))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head) - 1)]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False))

@@ -133,8 +133,10 @@ def noise_band(history: list[float]) -> float:
 
 
 def compute(store: Store, week: date | str | None = None, *, keywords: list[Keyword] | None = None,
-            today: date | None = None) -> MovementReport:
-    start, end = week_bounds(week, today)
+            today: date | None = None, window: tuple[date, date] | None = None) -> MovementReport:
+    """The moves of an ISO week, or of any seven-day `window` (first, last day): the weekly
+    report's rolling seven days up to the morning it is built."""
+    start, end = window if window is not None else week_bounds(week, today)
     since = start - timedelta(weeks=HISTORY_WEEKS)
     o = observations.c
     q = (sa.select(o.source, o.kind, o.keyword, o.town, o.device, o.day, o.measured, o.position,

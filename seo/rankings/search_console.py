@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
-from ..errors import ExternalError, NotConfigured
+from ..errors import CredentialsRejected, ExternalError
 from ..google_auth import SCOPE_SEARCH_CONSOLE, load_credentials
 from ..settings import SearchConsoleSettings
 from ..store import Store
@@ -29,13 +29,20 @@ NO_DATA = "Search Console has no rows for this day (not processed yet, or no tra
 
 
 def build_service(cfg: SearchConsoleSettings, credentials: Any = None) -> Any:
-    """The real googleapiclient service; endpoint and token URI come from config."""
+    """The real googleapiclient service; endpoint, token URI and timeout come from config.
+
+    Every request (and the token refresh, which goes through the same httplib2 object) gives up
+    after `timeout` seconds; without it a hung API held a check for 60 s per attempt.
+    """
+    import google_auth_httplib2
+    import httplib2
     from googleapiclient.discovery import build
     if credentials is None:
         credentials = load_credentials([SCOPE_SEARCH_CONSOLE], token_uri=cfg.token_uri,
                                        service_account_file=cfg.service_account_file or None)
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=cfg.timeout))
     options = {"api_endpoint": cfg.api_endpoint} if cfg.api_endpoint else None
-    return build("searchconsole", "v1", credentials=credentials, client_options=options,
+    return build("searchconsole", "v1", http=http, client_options=options,
                  static_discovery=True, cache_discovery=False)
 
 
@@ -70,13 +77,19 @@ def _execute(request: Any, cfg: SearchConsoleSettings) -> Any:
     from googleapiclient.errors import HttpError
     try:
         return request.execute(num_retries=cfg.retries)
-    except RefreshError:
-        raise NotConfigured("Google token expired or revoked; run `seo auth google`") from None
+    except RefreshError as exc:
+        if getattr(exc, "retryable", False):
+            raise ExternalError("Google's token endpoint failed; try again later") from None
+        raise CredentialsRejected("Google token expired or revoked; run `seo auth google`") \
+            from None
     except HttpError as exc:
         status = exc.resp.status
         if status == 401:
-            raise NotConfigured("Google rejected the stored credentials; run `seo auth google`") \
-                from None
+            raise CredentialsRejected("Google rejected the stored credentials; run "
+                                      "`seo auth google`") from None
+        if status == 403 and _rate_limited(exc):
+            raise ExternalError(f"Search Console rate limit exceeded (403 rateLimitExceeded) "
+                                f"after {cfg.retries} retries; try again later") from None
         if status == 403:
             raise ExternalError(f"Search Console denied access to {cfg.property} (403): add the "
                                 "authorised Google account (or the service account's e-mail) as a "
@@ -87,6 +100,21 @@ def _execute(request: Any, cfg: SearchConsoleSettings) -> Any:
         raise ExternalError(f"Search Console answered HTTP {status}") from None
     except (TimeoutError, TransportError, OSError) as exc:
         raise ExternalError(f"cannot reach Search Console: {type(exc).__name__}") from None
+
+
+def _rate_limited(exc: Any) -> bool:
+    """A 403 that is a quota, not a refused permission (Google's `rateLimitExceeded` reasons)."""
+    try:
+        body = json.loads(exc.content)
+    except (ValueError, TypeError):
+        return False
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return False
+    reasons = {str(e.get("reason", "")) for e in err.get("errors") or [] if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in err.get("details") or [] if isinstance(d, dict)}
+    return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded",
+                           "dailyLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 
 
 def fetch(service: Any, cfg: SearchConsoleSettings, start: date, end: date) -> Fetched:

@@ -27,7 +27,7 @@ def outbox_path(project: Project) -> Path:
 
 
 def build_report(project: Project, week: str | None = None, *, now: datetime | None = None) -> Report:
-    """The week's report (default: the last complete ISO week in the clinic's time zone)."""
+    """The week's report: an ISO week, or by default the seven days up to now (clinic time)."""
     chosen = parse_week(week, CLINIC_TZ, now)
     facts = gather(project, chosen)
     return render(project.site.root, facts, subject_for(facts, email_settings(project).subject_prefix))
@@ -44,8 +44,9 @@ def send_report(project: Project, week: str | None = None, *, sleep: mail.Sleep 
     report = build_report(project, week, now=now)
     msg = mail.compose(report, settings, _sender(project, settings), project.site.config.business.name)
     folder = outbox_path(project)
-    path = mail.write_outbox(folder, msg, report.week.label)
-    delivery = mail.flush(folder, settings, sleep, only=[path])
+    with mail.outbox_lock(folder):  # written and sent under one lock: a re-run replaces it
+        path = mail.write_outbox(folder, msg, report.week.label)
+        delivery = mail.flush(folder, settings, sleep, only=[path], locked=True)
     others = [p for p in mail.waiting(folder) if p != path and p not in delivery.waiting]
     if others:
         delivery.warnings.append(f"{len(others)} older message(s) still wait in {folder}: "

@@ -111,12 +111,18 @@ class SearchConsoleFacts:
 
 @dataclass
 class PageFacts:
-    created: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
+    """Pages as the build knows them. Built, published and live are three different facts: the
+    build stage knows only what it built; `published` and `live` stay None (said as "not tracked")
+    until the publish stage records them per page."""
+
+    created: list[str] = field(default_factory=list)  # new pages built this week
+    changed: list[str] = field(default_factory=list)  # pages rebuilt with new content
     removed: list[str] = field(default_factory=list)
     noindexed: list[str] = field(default_factory=list)
-    live: int = 0  # indexable pages now
-    total: int = 0
+    indexable: int = 0  # built pages meant for Google's index
+    total: int = 0  # built pages
+    published: int | None = None  # pages on the publish target (None: not tracked)
+    live: int | None = None  # pages verified on the live site (None: not tracked)
 
 
 @dataclass
@@ -210,16 +216,16 @@ def _mover(m: Movement) -> Mover:
 
 
 def rankings_facts(project: Project, week: Week) -> RankingFacts:
-    from ..rankings import movements
     from ..rankings.keywords import build_keywords
+    from ..rankings.movements import compute
     cfg = project.site.config.integrations
     configured = cfg.search_console is not None or cfg.serp is not None
     setup = ("set integrations.search_console.property in config/site.yaml and run "
              "`seo auth google` (or configure integrations.serp)")
-    report = movements(project, week.start)
+    keywords = build_keywords(project.site)
+    report = compute(project.store, keywords=keywords, window=(week.start, week.end))
     if not report.rows:
         return RankingFacts(configured, setup)
-    keywords = build_keywords(project.site)
     by_key: dict[tuple[str, str], Keyword] = {(k.text, k.town): k for k in keywords}
     by_text: dict[str, Keyword] = {}
     for k in keywords:
@@ -337,7 +343,7 @@ def page_facts(project: Project, week: Week) -> PageFacts:
     facts.changed = sorted(seen["changed"] - seen["created"])
     facts.removed = sorted(seen["removed"])
     facts.noindexed = sorted(seen["noindexed"])
-    facts.live, facts.total = int(live or 0), int(total or 0)
+    facts.indexable, facts.total = int(live or 0), int(total or 0)
     return facts
 
 
@@ -539,8 +545,8 @@ def summarise(f: Facts) -> list[str]:
     profile = profile_sentence(f)
     if profile:
         out.append(profile)
-    work = [f"{_n(len(p.created), 'page')} published" if p.created else "",
-            f"{_n(len(p.changed), 'page')} updated" if p.changed else "",
+    work = [f"{_n(len(p.created), 'new page')} built" if p.created else "",
+            f"{_n(len(p.changed), 'page')} rebuilt with changes" if p.changed else "",
             f"{_n(len(lst.changes), 'Business Profile update')}" if lst.changes else "",
             f"{_n(len(lst.posts_live), 'post')} live on Google" if lst.posts_live else ""]
     work = [w for w in work if w]

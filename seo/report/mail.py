@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -126,12 +127,41 @@ def _now():
 
 # -- the outbox ---------------------------------------------------------------------------------
 
+def _recipients(msg: Message) -> str:
+    header = msg.get("To")
+    addrs = getattr(header, "addresses", None)
+    found = [a.addr_spec.lower() for a in addrs] if addrs else \
+        [a.strip().lower() for a in str(header or "").split(",") if a.strip()]
+    return ",".join(sorted(found))
+
+
+def outbox_name(week: str, msg: Message) -> str:
+    """One name per week and recipient list: a re-run replaces the message still waiting."""
+    return f"{week}-{hashlib.sha256(_recipients(msg).encode()).hexdigest()[:10]}.eml"
+
+
+def _same_report(path: Path, week: str, recipients: str) -> bool:
+    """A waiting message (any naming) of the same week for the same recipients."""
+    try:
+        with path.open("rb") as fh:
+            head = BytesHeaderParser(policy=policy.SMTP).parse(fh)
+    except OSError:
+        return False
+    return str(head.get("X-SEO-Report-Week", "")) == week and _recipients(head) == recipients
+
+
 def write_outbox(folder: Path, msg: EmailMessage, week: str) -> Path:
-    """Atomically (temp file, fsync, rename) store the message; its name sorts oldest first."""
+    """Atomically (temp file, fsync, rename) store the message; its name sorts oldest week first.
+
+    The outbox holds at most one message per week and recipient list: this one replaces the
+    same week's message still waiting (call with the outbox lock held)."""
     folder.mkdir(parents=True, exist_ok=True)
     data = msg.as_bytes(policy=policy.SMTP)
-    stamp = _now().strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{stamp}-{week}-{hashlib.sha256(data).hexdigest()[:10]}.eml"
+    path = folder / outbox_name(week, msg)
+    recipients = _recipients(msg)
+    for other in waiting(folder):
+        if other != path and _same_report(other, week, recipients):
+            other.unlink()
     tmp = folder / f".{path.name}.tmp"
     with tmp.open("wb") as fh:
         fh.write(data)
@@ -279,11 +309,12 @@ def send_file(path: Path, settings: EmailSettings, delivery: Delivery, sleep: Sl
 
 
 def flush(folder: Path, settings: EmailSettings | None, sleep: Sleep = time.sleep,
-          only: list[Path] | None = None) -> Delivery:
-    """Send what waits in the outbox (or just `only`), oldest first."""
+          only: list[Path] | None = None, locked: bool = False) -> Delivery:
+    """Send what waits in the outbox (or just `only`), oldest first. `locked`: the caller
+    holds the outbox lock already."""
     server = f"{settings.host}:{settings.smtp_port}" if settings and settings.host else ""
     delivery = Delivery(folder, server)
-    with outbox_lock(folder):
+    with contextlib.nullcontext() if locked else outbox_lock(folder):
         todo = only if only is not None else waiting(folder)
         if not server:
             delivery.waiting = list(todo)

@@ -18,7 +18,7 @@ import jinja2
 
 from ..pages.render import BUILTIN_TEMPLATES
 from .charts import Chart, clicks_chart, metric_bars, rating_chart, sparkline
-from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, RankRow, _pct
+from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, PageFacts, RankRow, _pct
 from .week import Week
 
 CID_DOMAIN = "seo-report"
@@ -83,6 +83,19 @@ def change_colour(row: RankRow) -> str:
     if row.status in ("down", "dropped out"):
         return "#b3261e"
     return "#1d2624"
+
+
+def lifecycle(pages: PageFacts) -> str:
+    """Published and live, once the publish stage tracks them; until then say so plainly
+    (a built page is not yet on the clinic's website)."""
+    if pages.published is None and pages.live is None:
+        return "Which built pages are published and live on the website is not tracked yet."
+    parts = []
+    if pages.published is not None:
+        parts.append(f"{pages.published} published")
+    if pages.live is not None:
+        parts.append(f"{pages.live} verified live")
+    return f"Of {pages.total} built pages: {', '.join(parts)}."
 
 
 def trend_text(row: RankRow) -> str:
@@ -163,7 +176,7 @@ def render(root: Path, facts: Facts, subject: str) -> Report:
                    position=position, change=change, change_colour=change_colour,
                    trend_text=trend_text, movers_lines=movers_lines, reason_lines=reason_lines,
                    query_lines=query_lines, audit_lines=audit_lines, pct=_pct,
-                   profile_charts=profile_charts)
+                   lifecycle=lifecycle, profile_charts=profile_charts)
     env = environment(root)
     html = env.get_template("report.html.jinja").render(context)
     text = env.get_template("report.txt.jinja").render(context)

@@ -1,4 +1,12 @@
-"""The report's week: an ISO week (Monday..Sunday) in the clinic's time zone."""
+"""The report's week, in the clinic's time zone: an ISO week (Monday..Sunday) when one is asked
+for, else the seven days up to the moment the report is built.
+
+The scheduled report is built on Monday morning right after that morning's audit, rank check,
+listing sync and posts: a report of "the last complete week" left all of that out (and reported it
+a week late). The rolling window ends at the build: days are the seven up to and including today,
+stamped events the seven times 24 hours before `until`. Its label is the ISO week holding most
+of its days (built on a Monday: the week just ended), and its span says where it ends.
+"""
 
 from __future__ import annotations
 
@@ -15,33 +23,44 @@ WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 @dataclass(frozen=True)
 class Week:
-    start: date  # Monday
+    start: date  # Monday; for a rolling window, the first of its seven days
     tz: str = CLINIC_TZ
+    until: datetime | None = None  # naive UTC: a rolling window ends at this moment
 
     @property
-    def end(self) -> date:  # Sunday
+    def end(self) -> date:  # Sunday; for a rolling window, the day it was built
         return self.start + timedelta(days=6)
 
     @property
     def label(self) -> str:
-        year, num, _ = self.start.isocalendar()
+        """The ISO week holding most of its days ("2026-W48")."""
+        year, num, _ = (self.start + timedelta(days=3)).isocalendar()
         return f"{year}-W{num:02d}"
 
     @property
     def span(self) -> str:
-        """"16-22 Nov 2026", or "30 Nov - 6 Dec 2026" across months."""
+        """"16-22 Nov 2026", "30 Nov - 6 Dec 2026" across months; a rolling window says where
+        it ends: "24-30 Nov 2026, up to Mon 30 Nov 05:41"."""
         s, e = self.start, self.end
         if s.month == e.month:
-            return f"{s.day}-{e.day} {e:%b %Y}"
-        if s.year == e.year:
-            return f"{s.day} {s:%b} - {e.day} {e:%b %Y}"
-        return f"{s.day} {s:%b %Y} - {e.day} {e:%b %Y}"
+            text = f"{s.day}-{e.day} {e:%b %Y}"
+        elif s.year == e.year:
+            text = f"{s.day} {s:%b} - {e.day} {e:%b %Y}"
+        else:
+            text = f"{s.day} {s:%b %Y} - {e.day} {e:%b %Y}"
+        if self.until is not None:
+            text += f", up to {self.local(self.until):%a %d %b %H:%M}"
+        return text
 
     def previous(self, n: int = 1) -> Week:
-        return Week(self.start - timedelta(weeks=n), self.tz)
+        until = self.until - timedelta(weeks=n) if self.until is not None else None
+        return Week(self.start - timedelta(weeks=n), self.tz, until)
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        """[Monday 00:00, next Monday 00:00) local time, as naive UTC (how the store keeps times)."""
+        """[Monday 00:00, next Monday 00:00) local time, as naive UTC (how the store keeps times);
+        a rolling window: the seven days before `until`."""
+        if self.until is not None:
+            return self.until - timedelta(days=7), self.until
         zone = ZoneInfo(self.tz)
         lo = datetime.combine(self.start, time.min, zone).astimezone(UTC).replace(tzinfo=None)
         hi = datetime.combine(self.end + timedelta(days=1), time.min, zone)
@@ -53,11 +72,11 @@ class Week:
 
 
 def parse_week(week: str | None, tz: str = CLINIC_TZ, now: datetime | None = None) -> Week:
-    """"2026-W47", or None for the last complete week (the one holding today minus seven days)."""
+    """"2026-W47" (that ISO week), or None: the seven days up to `now` (default: this moment)."""
     if week is None:
-        today = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
-        day = today - timedelta(days=7)
-        return Week(day - timedelta(days=day.weekday()), tz)
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        today = moment.astimezone(ZoneInfo(tz)).date()
+        return Week(today - timedelta(days=6), tz, moment.replace(tzinfo=None))
     m = WEEK_RE.match(week.strip())
     if not m:
         raise UserError(f"{week!r} is not an ISO week like 2026-W47", key="--week")

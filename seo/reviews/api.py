@@ -47,7 +47,7 @@ def fetch_reviews(project: Project, *, client: GbpClient | None = None,
     """Every review of every location into the store; what is new, changed, deleted."""
     gbp, cfg = settings_of(project)
     locs = profiles(project)
-    client = client if client is not None else connect(gbp)
+    client = client if client is not None else connect(gbp, store=project.store)
     run_id = project.store.start_run("reviews", trigger)
     out: list[SyncResult] = []
     try:
@@ -172,7 +172,7 @@ def send_replies(project: Project, *, client: GbpClient | None = None, dry_run: 
     if not todo or dry_run:
         reply.send_all(None, project.store, todo, 0, sleep, True, result)
         return result
-    client = client if client is not None else connect(gbp)
+    client = client if client is not None else connect(gbp, store=project.store)
     run_id = project.store.start_run("reviews-reply", trigger)
     try:
         reply.send_all(client, project.store, todo, run_id, sleep, False, result)

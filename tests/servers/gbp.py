@@ -6,9 +6,13 @@ google-auth to talk to.
     server.add_location("locations/111", {...})       # the merchant's version
     server.google_edit("locations/111", "phoneNumbers", {"primaryPhone": "..."})  # a public edit
     server.fault("post.create", drop=True)               # close the socket after creating the post
+    server.fault("post.create", late=2.0)                # make the post 2 s later (after the
+                                                         # client's timeout), then answer
     server.fault("get", status=429, zero_quota=True, times=None)   # forever
     ...
     server.stop()
+
+`late` finishes the request after the client's timeout: the post is made, and listed, only then.
 
 Operations named in faults and in `server.log`: token, get, patch, google_updated, post.create,
 post.list, post.get; and those of tests/servers/gbp_profile.py (Performance, v4 reviews, Place
@@ -22,6 +26,7 @@ import copy
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +58,8 @@ class Fault:
     lose: bool = False  # close the connection without performing the operation
     garbage: bool = False  # answer 200 with a body that is not JSON
     zero_quota: bool = False
+    late: float = 0.0  # seconds (real time) before the request is acted on and answered
+    rate_limit_403: bool = False  # a 403 whose reason is rateLimitExceeded
     times: int | None = 1  # None: forever
 
 
@@ -161,10 +168,11 @@ class GbpServer(ProfileApis):
             self.google.setdefault(name, {})[path] = copy.deepcopy(value)
 
     def fault(self, op: str, status: int = 0, *, message: str = "", drop: bool = False,
-              garbage: bool = False, zero_quota: bool = False, times: int | None = 1,
-              lose: bool = False) -> None:
+              garbage: bool = False, zero_quota: bool = False, late: float = 0.0,
+              rate_limit_403: bool = False, times: int | None = 1, lose: bool = False) -> None:
         with self.lock:
-            self.faults.append(Fault(op, status, message, drop, lose, garbage, zero_quota, times))
+            self.faults.append(Fault(op, status, message, drop, lose, garbage, zero_quota, late,
+                                     rate_limit_403, times))
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -390,10 +398,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the request never reached the API
             return
         if fault and fault.status:
-            return self._answer(fault.status, error_body(
+            answer = error_body(
                 fault.status, fault.message or _default_message(fault), fault.zero_quota,
                 [{"field": "update_mask", "description": "Invalid field"}]
-                if fault.status == 400 else None))
+                if fault.status == 400 else None)
+            if fault.rate_limit_403:  # Google's older style: the reason in error.errors[]
+                answer["error"]["errors"] = [{"message": answer["error"]["message"],
+                                              "domain": "usageLimits", "reason": "rateLimitExceeded"}]
+            return self._answer(fault.status, answer)
+        if fault and fault.late:
+            time.sleep(fault.late)  # the client has given up by now; the create still happens
         status, answer = server.handle(op, self.command, path, query, body, multi)
         if fault and fault.drop:
             self.close_connection = True  # the request was received and acted on; no answer
@@ -404,13 +418,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, answer: Any, raw: bytes | None = None) -> None:
         data = raw if raw is not None else json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        if status == 401:
-            self.send_header("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/"')
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            if status == 401:
+                self.send_header("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/"')
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up waiting (a late fault)
+            self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 

@@ -5,6 +5,8 @@
     server.task_error("knee pain alpha")            # DataForSEO task status 40501 / SerpApi error
     server.slow("wrist pain alpha", seconds=5)      # answers after the client's timeout
     server.flaky("knee pain beta", times=2)         # 500 twice, then a normal answer
+    server.fail_all = True                          # 500 for everything
+    server.delay_all = 0.2                          # every answer takes 0.2 s
     ... point integrations.serp.base_url at server.url ...
     server.stop()
 
@@ -54,6 +56,8 @@ class SerpServer:
         self.requests: Counter[tuple[str, str, str]] = Counter()
         self.bodies: list[Any] = []
         self.unauthorised = 0
+        self.fail_all = False  # every request answers 500
+        self.delay_all = 0.0  # seconds before every answer
         self.in_flight = 0
         self.peak = 0
         self._lock = threading.Lock()
@@ -139,8 +143,9 @@ class SerpServer:
                     flaky = server.flaky_left.get(keyword, 0)
                     if flaky:
                         server.flaky_left[keyword] = flaky - 1
-                if keyword in server.delays:
-                    time.sleep(server.delays[keyword])
+                    flaky = flaky or server.fail_all
+                if keyword in server.delays or server.delay_all:
+                    time.sleep(server.delays.get(keyword, server.delay_all))
                 if flaky:
                     self.answer(500, {"error": "internal error"} if provider == "serpapi" else
                                 {"status_code": 50000, "status_message": "Internal Error.",

@@ -26,6 +26,11 @@ class TaskError(Exception):
     """The provider answered, but not with a usable result (task error, bad shape)."""
 
 
+class AuthError(TaskError):
+    """The provider refused the account (credentials, payment, access): no other request can
+    succeed, so the check stops at once."""
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -33,7 +38,7 @@ class Task:
     town: str
     lat: float
     lng: float
-    place: str  # "Aurora, CO, United States": for providers that target by place name
+    place: str  # "Aurora,Colorado,United States": for providers that target by place name
     kinds: tuple[str, ...] = ("organic", "maps")
     zoom: int = 0  # maps zoom at this point (grid scans); 0: the provider settings' zoom
 

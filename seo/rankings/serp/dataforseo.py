@@ -14,7 +14,7 @@ import json
 import os
 from typing import Any
 
-from . import Call, Provider, Result, Target, Task, TaskError, json_object, ranked
+from . import AuthError, Call, Provider, Result, Target, Task, TaskError, json_object, ranked
 
 OK = 20000
 
@@ -47,9 +47,16 @@ class DataForSEO(Provider):
         return out
 
     def parse(self, call_kind: str, status: int, body: bytes, target: Target) -> list[Result]:
+        if status in (401, 402, 403):
+            try:
+                data = json_object(status, body)
+            except TaskError:
+                data = {}
+            raise AuthError(_refused(status, data))
         data = json_object(status, body)
-        if status == 401 or data.get("status_code") == 40100:
-            raise TaskError("provider rejected the credentials (401)")
+        code = data.get("status_code")
+        if isinstance(code, int) and 40100 <= code < 40400:
+            raise AuthError(_refused(code // 100, data))
         if status != 200:
             raise TaskError(f"HTTP {status}")
         if data.get("status_code") != OK:
@@ -88,3 +95,13 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
     return {"position": int(item["rank_group"]), "domain": str(item.get("domain") or ""),
             "title": str(item.get("title") or ""), "url": str(item.get("url") or ""),
             "place_id": str(item.get("place_id") or "")}
+
+
+def _refused(status: int, data: dict[str, Any]) -> str:
+    what = {401: "rejected the credentials (401): check SEO_DATAFORSEO_LOGIN and "
+                 "SEO_DATAFORSEO_PASSWORD",
+            402: "refused the request: payment required (402), top up the account",
+            403: "refused access (403): check the account's API access and IP allow-list"}
+    message = str(data.get("status_message") or "")[:120]
+    return f"DataForSEO {what.get(status, f'refused the request ({status})')}" + \
+        (f" ({message})" if message else "")

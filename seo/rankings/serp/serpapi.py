@@ -12,7 +12,7 @@ import os
 from typing import Any
 from urllib.parse import urlencode
 
-from . import Call, Provider, Result, Target, Task, TaskError, json_object, ranked
+from . import AuthError, Call, Provider, Result, Target, Task, TaskError, json_object, ranked
 
 NO_RESULTS = "hasn't returned any results"
 
@@ -38,11 +38,11 @@ class SerpApi(Provider):
         return out
 
     def parse(self, call_kind: str, status: int, body: bytes, target: Target) -> list[Result]:
+        if status in (401, 403):
+            raise AuthError(f"SerpApi rejected the API key ({status}): check SEO_SERPAPI_KEY")
         data = json_object(status, body)
         error = str(data.get("error") or "")
         empty = NO_RESULTS in error
-        if status == 401:
-            raise TaskError("provider rejected the API key (401)")
         if error and not empty:
             raise TaskError(f"provider error: {error[:120]}")
         if status != 200:
