@@ -235,6 +235,17 @@ def test_wrong_credentials_stop_at_the_first_request(mini, server, monkeypatch):
     assert_no_secret(mini, proc.stdout, proc.stderr)
 
 
+def test_a_scan_never_runs_beside_a_rank_check(mini, server):
+    """They share the month's budget: while one holds the live-check lock the other refuses."""
+    from seo.errors import ExternalError
+    from seo.rankings.serp.runner import check_lock
+    setup_grid(mini, server)
+    project = Project.open(mini)
+    with check_lock(project.site), pytest.raises(ExternalError, match="is running"):
+        api.check(project, today=DAY)
+    assert server.total == 0
+
+
 def test_cli_dry_run_show_export_and_errors(mini, server):
     setup_grid(mini, server)
     env = {**SECRETS}
@@ -257,8 +268,9 @@ def test_cli_dry_run_show_export_and_errors(mini, server):
     table = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert len(table) == 26 and {r["measured"] for r in table} == {"yes"}
     assert any(r["top_1"] == "Example Acupuncture (us)" for r in table)
-    scores = run_seo("grid", "export", "--csv", "--scores", "--town", "alpha", "--root", str(mini), env=env)
-    rows = list(csv.DictReader(io.StringIO(scores.stdout)))
+    out = io.StringIO()
+    api.export_csv(Project.open(mini), out, scores=True, towns=["alpha"])
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert {r["business"] for r in rows} >= {"(us)"} and all(r["town"] == "alpha" for r in rows)
     bad = run_seo("grid", "check", "--town", "gamma", "--root", str(mini), env=env)
     assert bad.returncode == 2 and "unknown town 'gamma'" in bad.stderr and "Traceback" not in bad.stderr
