@@ -62,7 +62,7 @@ def test_golden_heatmap_pixels() -> None:
         # the fill, sampled away from the number in the middle
         for dx, dy in ((0.7, 0), (-0.7, 0), (0, 0.72)):
             got = pixel(img, x + dx * hm.radius_px, y + dy * hm.radius_px)
-            assert near(got, hex_rgb(colour)), (rank, got, colour)
+            assert got == hex_rgb(colour), (rank, got, colour)  # exactly the palette
         # the rank is written inside: ink of the label's colour at the centre
         ink = hex_rgb(fill_for(None if rank == "?" else rank, rank != "?")[1])
         box = img[int(y - hm.radius_px * 0.3):int(y + hm.radius_px * 0.3),

@@ -47,6 +47,8 @@ NONE = "#ffffd9"  # not in the top 20
 CLINIC = "#e66101"
 EDGE = "#253238"
 BANDS = ((3, TOP3, "#ffffff"), (10, MID, "#0b1f2a"), (20, LOW, "#0b1f2a"))
+SNAP = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)]
+                 for c in ("#ffffff", TOP3, MID, LOW, NONE, CLINIC, EDGE, "#0b1f2a")], dtype=np.int16)
 BOLD = FontProperties(family="DejaVu Sans", weight="bold")
 WIDTH, HEIGHT = 360, 486  # CSS pixels; the PNG has twice as many (DPI 144)
 MAP_TOP, MAP_SIZE = 52, 344  # the map's square, CSS pixels from the top
@@ -226,6 +228,11 @@ def _png(fig: Figure) -> bytes:
     rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
     img = Image.fromarray(rgba[:, :, :3].copy(), "RGB")
     indexed = img.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    palette = np.array(indexed.getpalette() or [], dtype=np.int16).reshape(-1, 3)
+    for exact in SNAP:  # the quantiser's near-misses of our own flat colours made exact again
+        near = np.abs(palette - exact).max(axis=1) <= 6
+        palette[near] = exact
+    indexed.putpalette(palette.astype(np.uint8).flatten().tolist())
     buf = io.BytesIO()
     indexed.save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
