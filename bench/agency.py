@@ -52,6 +52,12 @@ def generate(out: Path, towns: int, conditions: int, seed: int = 7) -> Path:
     (out / "content/towns").mkdir(parents=True)
     site = yaml.safe_load((REPO / "tests/fixtures/mini/config/site.yaml").read_text())
     site["site"]["guard"]["min_local_facts"] = 6
+    # pictures as a real clinic has them: a logo, a clinic photo, a practitioner portrait
+    shutil.copytree(REPO / "content/images", out / "content/images")
+    site["business"]["logo"] = {"file": "logo.png", "alt": "Logo"}
+    site["business"]["practitioners"][0]["photo"] = {"file": "practitioners/lead-acupuncturist.jpg",
+                                                     "alt": "Pat Tester"}
+    site["locations"][0]["photos"] = [{"file": "parker-clinic.jpg", "alt": "The clinic"}]
     (out / "config/site.yaml").write_text(yaml.safe_dump(site, sort_keys=False))
     cond_slugs = [f"condition-{i:02d}" for i in range(conditions)]
     for i, slug in enumerate(cond_slugs):
@@ -74,7 +80,7 @@ def generate(out: Path, towns: int, conditions: int, seed: int = 7) -> Path:
         town_list.append({
             "name": f"{w.name()} {t}", "slug": slug, "state": "CO", "county": f"{w.name()} County",
             "geo": {"lat": round(39.0 + rng.random() * 2, 4), "lng": round(-106 + rng.random() * 2, 4)},
-            "served_by": "main", "neighbourhoods": [w.name() for _ in range(4)],
+            "served_by": "main", "neighborhoods": [w.name() for _ in range(4)],
             "roads": [f"{w.name()} Road" for _ in range(3)], "landmarks": [w.name() for _ in range(3)],
             "zip_codes": [f"8{rng.randint(1000, 9999)}"],
         })

@@ -11,7 +11,7 @@ from . import safety
 from .errors import UserError
 from .pages.build import BuildResult, Progress, build_pages, check_paths
 from .pages.plan import plan_site
-from .pages.render import Renderer
+from .pages.render import DESCRIPTION_MAX, Renderer
 from .pages.write import SiteWriter
 from .site import Site, load_site
 from .store import Store, check_store, open_store
@@ -35,6 +35,8 @@ class CheckReport:
     pages: int
     examples: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # worth fixing; publishing is not refused
+    spelling: list[str] = field(default_factory=list)  # the other English's spellings in content
 
     @property
     def publishable(self) -> bool:
@@ -50,9 +52,15 @@ def check(root: Path | str = ".") -> CheckReport:
     plan = plan_site(site)
     check_paths(plan)
     renderer = Renderer(site)
+    cut = []
     for page in plan:
+        before = len(renderer.cut)
         renderer.render(page)
-    return CheckReport(pages=len(plan), examples=site.examples, claims=site.claims)
+        if len(renderer.cut) > before:
+            cut.append(f"{page.url_path}: meta description cut to fit {DESCRIPTION_MAX} characters "
+                       f"(it lost: {renderer.cut[-1][DESCRIPTION_MAX - 1:][:60]!r}...)")
+    return CheckReport(pages=len(plan), examples=site.examples, claims=site.claims,
+                       warnings=site.warnings + cut, spelling=site.spelling)
 
 
 def check_jobs_config(site: Site) -> None:

@@ -32,6 +32,15 @@ def check(root: Path) -> None:
         click.echo(f"{len(report.examples)} example values to replace before publishing:")
         for line in report.examples:
             click.echo(f"  {line}")
+    if report.warnings:
+        click.echo(f"{len(report.warnings)} warnings:")
+        for line in report.warnings:
+            click.echo(f"  {line}")
+    if report.spelling:
+        click.echo(f"{len(report.spelling)} spellings to check (site.locale; names the lint can't "
+                   "tell go in site.spelling_allow):")
+        for line in report.spelling:
+            click.echo(f"  {line}")
     if report.claims:
         sys.exit(1)
 
@@ -65,8 +74,10 @@ def echo_build(result, out: Path) -> None:
     verb = "would write" if result.dry_run else "wrote"
     click.echo(f"{result.planned} pages planned, {result.rendered} rendered, {verb} "
                f"{result.written} files, {result.deleted} deleted -> {out}")
+    highest = (f"highest similarity {result.max_similarity:.0%}" if result.max_similarity
+               else f"every pair below {result.measured_from:.0%}")
     click.echo(f"doorway guard: {result.indexable} indexable, {len(result.flagged)} noindex; "
-               f"highest similarity {result.max_similarity:.0%}")
+               f"{highest}")
     for path, reasons in result.flagged:
         click.echo(f"  noindex {path}: {'; '.join(reasons)}")
     for warning in result.warnings:
@@ -76,6 +87,20 @@ def echo_build(result, out: Path) -> None:
             click.echo(f"  would write {rel}")
         for rel in result.deleted_paths:
             click.echo(f"  would delete {rel}")
+
+
+@pages.command("placeholders")
+@root_option
+def pages_placeholders(root: Path) -> None:
+    """Draw labeled placeholder pictures for images config names but that don't exist yet."""
+    from .pages.placeholders import write_placeholders
+    written = write_placeholders(root)
+    for item in written:
+        click.echo(f"wrote {item.path} ({item.what})")
+    click.echo(f"{len(written)} placeholders written" if written else
+               "nothing to do: every image config names exists")
+    if written:
+        click.echo("mark those entries `!example` in config/site.yaml until real pictures replace them")
 
 
 @main.command()

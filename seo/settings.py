@@ -11,7 +11,15 @@ import itertools
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from .values import (
     Email,
@@ -62,6 +70,34 @@ NonEmpty = Text  # required text: not blank (seo.values)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def check_content_file(value: str) -> str:
+    """A path inside a content folder: relative, no '..', no backslashes."""
+    parts = value.split("/")
+    if not value or value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{value!r} must be a relative path inside the folder (no '..', no leading /)")
+    return value
+
+
+def check_image_file(value: str) -> str:
+    check_content_file(value)
+    if not value.lower().endswith(IMAGE_TYPES):
+        raise ValueError(f"{value!r} is not a JPEG, PNG or WebP file")
+    return value
+
+
+ContentFile = Annotated[str, AfterValidator(check_content_file)]
+
+
+class Image(Strict):
+    """A picture under content/images/, with the text a screen reader says for it."""
+
+    file: Annotated[str, AfterValidator(check_image_file)]  # relative to content/images/
+    alt: NonEmpty  # required: what the picture shows, for people who can't see it
 
 
 class Geo(Strict):
@@ -141,6 +177,7 @@ class Location(Strict):
     special_hours: list[SpecialDay] = []
     gbp_location: str = ""  # e.g. "locations/1234567890"
     place_id: str = ""
+    photos: list[Image] = []  # the first is the hero and the LocalBusiness `image`
 
     @model_validator(mode="after")
     def _consistent_hours(self) -> Location:
@@ -156,11 +193,32 @@ class Location(Strict):
         return self
 
 
+class Organization(Strict):
+    name: NonEmpty
+    url: Url | None = None
+
+
+class License(Strict):
+    """A professional license: shown on the practitioner's page, `hasCredential` in markup."""
+
+    name: NonEmpty = "Licensed Acupuncturist"
+    number: str = ""
+    region: str = ""  # e.g. "CO"
+    issuer: Organization | None = None  # e.g. Colorado Division of Professions and Occupations
+
+
 class Practitioner(Strict):
     id: Slug
     name: Name
-    credentials: str = ""
-    bio: str = ""
+    credentials: str = ""  # shown after the name: "L.Ac., Dipl. OM (NCCAOM)"
+    job_title: Name = "Licensed Acupuncturist"
+    bio: str = ""  # one or two sentences; the full biography goes in content/practitioners/<id>.md
+    photo: Image | None = None
+    license: License | None = None
+    certifications: list[License] = []  # board certifications, e.g. NCCAOM Diplomate
+    education: list[str] = []
+    member_of: list[Organization] = []  # professional associations (`memberOf`)
+    treats: list[Slug] = []  # condition slugs; empty: every condition
 
 
 class Categories(Strict):
@@ -184,6 +242,7 @@ class Business(Strict):
     email: OptionalEmail = ""
     description: str = ""
     categories: Categories
+    logo: Image | None = None
     practitioners: list[Practitioner] = []
     reviewer: str = ""  # practitioner id who medically reviews the content
     same_as: list[Url] = []
@@ -212,14 +271,78 @@ class PublishSettings(Strict):
     path: str = "build/public"
 
 
+COLOR = r"^#[0-9a-fA-F]{6}$"
+FONT_STACK = "^[A-Za-z0-9 ,'\"-]+$"  # family names, commas, quotes: nothing that could end a CSS rule
+
+
+class FontFace(Strict):
+    """A self-hosted web font file (content/fonts/), served from the site itself."""
+
+    family: Annotated[str, Field(pattern=r"^[A-Za-z0-9 -]+$")]
+    file: ContentFile  # relative to content/fonts/; .woff2
+    weight: Annotated[str, Field(pattern=r"^[1-9]00( [1-9]00)?$")] = "400"
+    style: Literal["normal", "italic"] = "normal"
+
+    @field_validator("file")
+    @classmethod
+    def _woff2(cls, value: str) -> str:
+        if not value.endswith(".woff2"):
+            raise ValueError(f"{value!r}: web fonts must be .woff2 files")
+        return value
+
+
+class Theme(Strict):
+    """The clinic's look: colors and fonts (system fonts unless `fonts` are given)."""
+
+    accent: Annotated[str, Field(pattern=COLOR)] = "#a8571a"  # buttons, highlights
+    background: Annotated[str, Field(pattern=COLOR)] = "#f4f1ea"  # the hero and card panels
+    font: Annotated[str, Field(pattern=FONT_STACK)] = (
+        'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif')
+    heading_font: Annotated[str, Field(pattern=FONT_STACK)] = ""  # default: `font`
+    fonts: list[FontFace] = Field(default=[], max_length=4)
+    og_image: Literal["card", "photo"] = "card"  # social preview: title card, or the clinic photo
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colors (1 to 21)."""
+    def luminance(color: str) -> float:
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 class SiteOptions(Strict):
-    language: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    locale: Literal["en-US", "en-GB"] = Field(default="en-US",
+                                              validation_alias=AliasChoices("locale", "language"))
+    spelling_allow: list[str] = []  # words the spelling lint accepts (names it can't tell)
+    theme: Theme = Theme()
     output: str = "build/site"
     store: str = "sqlite:///build/seo.sqlite3"
     nearby_towns: int = Field(default=3, ge=0, le=10)
     guard: GuardSettings = GuardSettings()
     publish: PublishSettings = PublishSettings()
-    theme_color: str = Field(default="#1f5f4a", pattern=r"^#[0-9a-fA-F]{6}$")
+    theme_color: str = Field(default="#1f5f4a", pattern=COLOR)  # the main brand color
+
+    @property
+    def language(self) -> str:
+        return self.locale
+
+    @model_validator(mode="after")
+    def _readable(self) -> SiteOptions:
+        """The brand color carries white text (header, buttons) and is the link and heading color
+        on white and on the panel: each pair needs WCAG AA contrast (4.5:1)."""
+        pairs = [("theme_color", self.theme_color, "#ffffff", "white text"),
+                 ("theme_color", self.theme_color, self.theme.background, "theme.background"),
+                 ("theme.background", self.theme.background, "#1b1b1b", "body text")]
+        for key, color, other, what in pairs:
+            ratio = contrast(color, other)
+            if ratio < 4.5:
+                raise ValueError(f"{key}: {color} against {what} ({other}) has contrast "
+                                 f"{ratio:.1f}:1; text needs at least 4.5:1 (pick a darker or "
+                                 "lighter shade)")
+        return self
 
 
 class ExtraKeyword(Strict):
@@ -568,7 +691,8 @@ class TownConfig(Strict):
     county: Name
     geo: Geo
     served_by: Slug
-    neighbourhoods: list[Name] = []
+    neighborhoods: list[Name] = Field(default=[], validation_alias=AliasChoices(
+        "neighborhoods", "neighbourhoods"))
     roads: list[Name] = []
     landmarks: list[Name] = []
     zip_codes: list[Zip] = []

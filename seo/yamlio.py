@@ -73,6 +73,7 @@ class Located:
     lines: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     text: str = ""  # the source, as read
+    raw: dict[str, str] = field(default_factory=dict)  # key path -> scalar as typed ("39.54800")
 
     def line_of(self, path: str) -> int | None:
         """Line of `path` or of its nearest ancestor that has one."""
@@ -267,6 +268,8 @@ class _Composer:
     def _scalar(self, event: ScalarEvent, path: str, parent: _Frame | None) -> Any:
         tag, value = event.tag, event.value
         is_key = parent is not None and isinstance(parent.container, dict) and parent.key is _NO_KEY
+        if not is_key:
+            self.out.raw[path] = value  # as typed: `seo check` counts a coordinate's decimals
         if tag == _EXAMPLE:
             if is_key:
                 raise self.fail("!example marks a value, not a key", event.start_mark)

@@ -26,7 +26,7 @@ def build(root: Path, today: date = DAY1, **kw):
 
 def test_rebuild_with_nothing_changed_writes_nothing(mini: Path) -> None:
     first = build(mini)
-    assert first.written == 13 and first.rendered >= 10
+    assert first.written == 25 and first.rendered >= 11  # 11 pages, 11 social cards, 3 files
     stamp = {p: p.stat().st_mtime_ns for p in (mini / "build/site").rglob("*") if p.is_file()}
     again = build(mini, DAY2)
     assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
@@ -61,15 +61,16 @@ def test_template_change_rebuilds_every_page(mini: Path) -> None:
     (mini / "templates/cta.html.j2").write_text(src.read_text().replace("Book online at any time",
                                                                          "Book online any day"))
     result = build(mini, DAY2)
-    assert result.rendered == 10 and result.written == 11  # every page, and the sitemap's lastmod
+    assert result.rendered == 11 and result.written == 12  # every page, and the sitemap's lastmod
+    assert not any(p.endswith("og.png") for p in result.changed_paths)  # same titles: same cards
     assert "Book online any day" in (mini / "build/site/index.html").read_text()
 
 
 def test_dry_run_writes_nothing(mini: Path) -> None:
     result = build(mini, dry_run=True)
-    assert result.written == 13 and not (mini / "build").joinpath("site").exists()
+    assert result.written == 25 and not (mini / "build").joinpath("site").exists()
     proc = run_seo("pages", "build", "--dry-run", "--root", str(mini))
-    assert proc.returncode == 0 and "would write 13 files" in proc.stdout
+    assert proc.returncode == 0 and "would write 25 files" in proc.stdout
 
 
 def test_filters_render_only_selected_pages(mini: Path) -> None:
@@ -127,7 +128,7 @@ def test_removed_town_pages_are_deleted(mini: Path) -> None:
     shutil.rmtree(mini / "content/towns/beta-springs")
     (mini / "content/towns/beta-springs.md").unlink()
     result = build(mini, DAY2)
-    assert result.deleted == 3
+    assert result.deleted == 6  # three pages and their social cards
     assert not (mini / "build/site/beta-springs").exists()
     assert "beta-springs" not in (mini / "build/site/sitemap.xml").read_text()
 
@@ -135,7 +136,7 @@ def test_removed_town_pages_are_deleted(mini: Path) -> None:
 def test_guard_catches_a_name_swap_duplicate(clinic: Path) -> None:
     """Copy Parker's notes to Aurora with the names swapped: the pair must be caught."""
     first = build(clinic)
-    assert first.flagged == [] and first.indexable == 49
+    assert first.flagged == [] and first.indexable == 50
     notes = clinic / "content/towns"
     swap = {"Parker": "Aurora", "Stroh Ranch": "Saddle Rock", "E-470": "I-225"}
     for src in [notes / "parker.md", *sorted((notes / "parker").glob("*.md"))]:
@@ -210,7 +211,7 @@ def test_store_records_pages(mini: Path) -> None:
     build(mini)
     with api.Project.open(mini).store.engine.connect() as conn:
         rows = {r.path: r for r in conn.execute(sa.select(pages))}
-    assert len(rows) == 10
+    assert len(rows) == 11
     row = rows["/alpha/knee-pain/"]
     assert row.first_published == DAY1 and row.last_changed == DAY1 and len(row.content_hash) == 64
 
@@ -236,7 +237,7 @@ def test_claims_lint_blocks_publish(mini: Path) -> None:
 def test_publish_copies_atomically(mini: Path) -> None:
     build(mini)
     result = api.publish(api.Project.open(mini))
-    assert result.copied == 13
+    assert result.copied == 25
     assert (mini / "build/public/alpha/knee-pain/index.html").exists()
     assert api.publish(api.Project.open(mini)).copied == 0
 
@@ -253,7 +254,10 @@ def test_jsonld_is_complete(mini: Path) -> None:
                 "areaServed"):
         assert clinic[key]
     assert types["MedicalWebPage"]["lastReviewed"] == "2026-10-01"
-    assert types["MedicalWebPage"]["reviewedBy"]["name"] == "Pat Tester"
+    reviewer = types["MedicalWebPage"]["reviewedBy"]["@id"]
+    assert types["Person"]["@id"] == reviewer == "https://clinic.test/practitioners/doc/#person"
+    assert types["Person"]["name"] == "Pat Tester"
+    assert types["MedicalClinic"]["telephone"].startswith("+1") and "-" not in clinic["telephone"]
     assert types["MedicalCondition"]["name"] == "Knee Pain"
     crumbs = types["BreadcrumbList"]["itemListElement"]
     assert [c["name"] for c in crumbs] == ["Home", "Areas we serve", "Alpha", "Knee Pain"]
@@ -274,7 +278,7 @@ def test_titles_and_descriptions_fit_and_are_unique(clinic: Path) -> None:
         assert html.count("<h1") == 1
         titles.add(title)
         descs.add(desc)
-    assert len(titles) == 49 and len(descs) == 49
+    assert len(titles) == 50 and len(descs) == 50
 
 
 def test_escaping_of_content(mini: Path) -> None:
@@ -316,7 +320,7 @@ def test_two_process_build_is_byte_identical(clinic: Path, tmp_path: Path, monke
 
     monkeypatch.setattr(build_module, "_render_in_two_processes", spy)
     parallel = build(other)
-    assert forked == [49]
+    assert forked == [50]
     assert parallel.counts() == sequential.counts()
     assert parallel.changed_paths == sequential.changed_paths
 

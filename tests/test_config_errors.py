@@ -38,8 +38,8 @@ CASES = [
      r"config/towns\.yaml:\d+: towns\[0\]\.slug: slug '\.\./alpha' must be lowercase"),
     ("duplicate-town-slug", "config/towns.yaml", "slug: beta-springs", "slug: alpha",
      r"config/towns\.yaml:\d+: towns\[1\]\.slug: duplicate town slug 'alpha'"),
-    ("unknown-location", "config/towns.yaml", "served_by: main\n    neighbourhoods: [Old Mill",
-     "served_by: nowhere\n    neighbourhoods: [Old Mill",
+    ("unknown-location", "config/towns.yaml", "served_by: main\n    neighborhoods: [Old Mill",
+     "served_by: nowhere\n    neighborhoods: [Old Mill",
      r"towns\[0\]\.served_by: unknown location 'nowhere'"),
     ("unknown-key", "config/site.yaml", "  telephone: \"+1-303-555-0100\"\n  description",
      "  telephone: \"+1-303-555-0100\"\n  telefone: x\n  description",
@@ -60,6 +60,42 @@ CASES = [
     ("source-javascript", "content/conditions/wrist-pain.md", "related: [knee-pain]",
      "related: [knee-pain]\nsources: [{title: x, url: 'javascript:alert(1)'}]",
      r"wrist-pain\.md:\d+: sources\[0\]\.url: .*not an http"),
+    # issue 13: pictures need alt text and a file; phones must dial; themes can't inject CSS
+    ("image-without-alt", "config/site.yaml", "categories: {primary: Acupuncturist}",
+     "categories: {primary: Acupuncturist}\n  logo: {file: logo.png}",
+     r"config/site\.yaml:\d+: business\.logo\.alt: required field is missing"),
+    ("image-empty-alt", "config/site.yaml", "categories: {primary: Acupuncturist}",
+     "categories: {primary: Acupuncturist}\n  logo: {file: logo.png, alt: ''}",
+     r"config/site\.yaml:\d+: business\.logo\.alt: must not be blank"),
+    ("image-missing-file", "config/site.yaml", "categories: {primary: Acupuncturist}",
+     "categories: {primary: Acupuncturist}\n  logo: {file: logo.png, alt: Logo}",
+     r"config/site\.yaml:\d+: business\.logo\.file: image not found: content/images/logo\.png"),
+    ("image-path-escape", "config/site.yaml", "categories: {primary: Acupuncturist}",
+     "categories: {primary: Acupuncturist}\n  logo: {file: ../config/x.png, alt: Logo}",
+     r"business\.logo\.file: .*relative path inside the folder"),
+    ("image-not-a-picture", "config/site.yaml", "categories: {primary: Acupuncturist}",
+     "categories: {primary: Acupuncturist}\n  logo: {file: logo.svg, alt: Logo}",
+     r"business\.logo\.file: 'logo\.svg' is not a JPEG, PNG or WebP file"),
+    ("phone-not-dialable", "config/site.yaml", '  telephone: "+1-303-555-0100"\n  description',
+     '  telephone: "+44 20 1234"\n  description',
+     r"config/site\.yaml:\d+: business\.telephone: '\+44 20 1234' is not a valid phone number"),
+    ("practitioner-treats-unknown", "config/site.yaml", "credentials: L.Ac.}",
+     "credentials: L.Ac., treats: [elbow-pain]}",
+     r"business\.practitioners\[0\]\.treats\[0\]: unknown condition 'elbow-pain'"),
+    ("theme-css-injection", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  theme: {font: 'a;}body{display:none'}",
+     r"site\.theme\.font: String should match pattern"),
+    ("theme-bad-color", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  theme: {accent: 'red;x'}", r"site\.theme\.accent: String should match"),
+    ("font-not-woff2", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  theme: {fonts: [{family: Inter, file: inter.ttf}]}",
+     r"site\.theme\.fonts\[0\]\.file: 'inter\.ttf': web fonts must be \.woff2 files"),
+    ("brand-color-unreadable", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  theme_color: '#f0d000'",
+     r"config/site\.yaml:\d+: site\.theme_color: #f0d000 against white text \(#ffffff\) has "
+     r"contrast 1\.\d:1; text needs at least 4\.5:1"),
+    ("unknown-locale", "config/site.yaml", "  output: build/site",
+     "  output: build/site\n  locale: fr-FR", r"site\.locale: Input should be 'en-US' or 'en-GB'"),
 ]
 
 
@@ -84,6 +120,24 @@ def test_template_with_undefined_variable(mini: Path) -> None:
     (mini / "templates/cta.html.j2").write_text("<p>Call {{ business.fax_number }} today</p>\n")
     line = assert_one_line_error(mini, r"templates/cta\.html\.j2:1: undefined variable")
     assert "fax_number" in line
+
+
+def test_unreadable_image(mini: Path) -> None:
+    edit(mini / "config/site.yaml", "categories: {primary: Acupuncturist}",
+         "categories: {primary: Acupuncturist}\n  logo: {file: logo.png, alt: Logo}")
+    (mini / "content/images").mkdir()
+    (mini / "content/images/logo.png").write_bytes(b"not a picture")
+    proc = run_seo("pages", "build", "--root", str(mini))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == ("error: content/images/logo.png: not a readable JPEG, PNG or "
+                                   "WebP image (UnidentifiedImageError)")
+
+
+def test_biography_for_unknown_practitioner(mini: Path) -> None:
+    (mini / "content/practitioners").mkdir()
+    (mini / "content/practitioners/nobody.md").write_text("A bio.\n")
+    assert_one_line_error(mini, r"content/practitioners/nobody\.md: biography for unknown "
+                                r"practitioner 'nobody' \(known: doc\)")
 
 
 def test_missing_config_file(mini: Path) -> None:

@@ -106,7 +106,7 @@ def test_built_pages_carry_no_script_from_content(mini: Path) -> None:
     ran = run_cli("pages", "build", "--root", str(mini))
     assert ran.code == 0, ran.stderr
     pages = list((mini / "build/site").rglob("index.html"))
-    assert len(pages) == 10
+    assert len(pages) == 11  # 10 location pages and a practitioner page
     for page in pages:
         html = page.read_text()
         assert_harmless(html)

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.browser
 CACHE = REPO / ".ci" / ".cache" / "node_modules"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 WIDTHS = {390: 844, 1366: 900}  # viewport width -> height: a phone, a laptop
-SAMPLE = ("home", "areas", "town", "condition", "town_condition", "town_condition_2")
+SAMPLE = ("home", "areas", "town", "condition", "town_condition", "town_condition_2", "practitioner")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
@@ -76,6 +76,7 @@ def sample_pages(site: Site) -> dict[str, str]:
         "condition": paths.condition_path(conds[0].slug),
         "town_condition": paths.town_condition_path(towns[0].slug, conds[0].slug),
         "town_condition_2": paths.town_condition_path(towns[-1].slug, conds[-1].slug),
+        "practitioner": paths.practitioner_path(site.config.business.practitioners[0].id),
     }
 
 
@@ -108,7 +109,7 @@ def test_every_page_passes_the_nu_html_checker(built: Built, tmp_path: Path) -> 
     require_tool(jar is not None, "java and the Nu HTML checker (vnu.jar, $SEO_VNU_JAR)")
     files = html_files(built.out)
     assert len(files) == len(built.site.towns) * (len(built.site.conditions) + 1) \
-        + len(built.site.conditions) + 2
+        + len(built.site.conditions) + 2 + len(built.site.config.business.practitioners)
     # A canary with a known error proves the checker really ran and reports in this format.
     canary = tmp_path / "canary.html"
     canary.write_text("<!DOCTYPE html><html lang=en><title>x</title><p><div></span>\n")
@@ -174,7 +175,8 @@ def test_sitemap_leaves_out_noindex_pages(tmp_path: Path) -> None:
     indexable = check_sitemap(out, base)
     expected = {base.rstrip("/") + p for p in
                 [paths.home_path(), paths.areas_path(),
-                 *(paths.condition_path(c.slug) for c in site.conditions)]}
+                 *(paths.condition_path(c.slug) for c in site.conditions),
+                 *(paths.practitioner_path(p.id) for p in site.config.business.practitioners)]}
     assert indexable == expected
 
 
@@ -281,7 +283,7 @@ def test_page_in_chromium(built: Built, browser: Chrome, served: str, name: str,
     assert clinics, f"{path}: no MedicalClinic node in the JSON-LD"
     clinic = clinics[0]
     assert clinic["name"] == loc.name
-    assert clinic["telephone"] == loc.telephone
+    assert clinic["telephone"] == built.site.phone(loc.telephone).e164
     assert clinic["address"] == {
         "@type": "PostalAddress", "streetAddress": loc.address.street,
         "addressLocality": loc.address.locality, "addressRegion": loc.address.region,
@@ -346,3 +348,31 @@ def test_page_has_no_axe_violations(built: Built, browser: Chrome, served: str, 
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} {v['url']}")
         lines += [f"    {n['target']}: {n['html'][:200]}\n      {n['why']}" for n in v["nodes"]]
     assert not result["violations"], f"{path} at {width} px: axe violations:\n" + "\n".join(lines)
+
+
+# -- the first screen on a phone (issue 13) -----------------------------------------------------
+
+FIRST_SCREEN_JS = """
+const h = window.innerHeight;
+function seen(sel) {
+  const el = document.querySelector(sel);
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.top < h;
+}
+return {height: h, clinic: seen('picture.hero img'), logo: seen('.brand img'),
+        practitioner: seen('.visit .people a'), directions: seen('.visit a[href^="https://www.google.com/maps/dir/"]'),
+        hours: seen('.visit .hours-line'), call: seen('.visit a[href^="tel:+"]'), h1: seen('h1')};
+"""
+
+
+@pytest.mark.parametrize("name", ["home", "town", "town_condition"])
+def test_first_screen_on_a_phone_shows_clinic_people_and_the_way(
+        built: Built, browser: Chrome, served: str, name: str) -> None:
+    """On a 390 x 844 phone, without scrolling: the clinic (its photo and logo), who you will see,
+    the hours, a call link and directions, and the page's heading."""
+    open_page(browser, served + built.pages[name], 390)
+    seen = browser.execute(FIRST_SCREEN_JS)
+    assert seen["height"] == WIDTHS[390]
+    missing = [key for key, value in seen.items() if key != "height" and value is not True]
+    assert not missing, f"{built.pages[name]}: not in the first screen on a phone: {missing}"

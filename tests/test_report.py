@@ -78,7 +78,7 @@ def test_seeded_week_facts(seeded):
     sc = f.search_console
     assert (sc.clicks, sc.prev_clicks, sc.impressions, sc.prev_impressions) == (49, 35, 1680, 1610)
     assert sc.provisional_days == 2
-    assert len(f.pages.created) == 10 and f.pages.indexable == 10
+    assert len(f.pages.created) == 11 and f.pages.indexable == 11  # 10 location pages, 1 practitioner
     assert f.listing.posts_live == ["/alpha/knee-pain/ (main, new page)"]
     assert f.listing.posts_rejected == ["/beta-springs/ (main, new page)"]
     assert f.listing.drift == ["main: phone changed by Google (policy: report)"]

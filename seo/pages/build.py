@@ -28,12 +28,14 @@ from ..settings import GuardSettings
 from ..site import Site, Town
 from ..store import Store, page_events, pages
 from . import guard
+from .images import Images
+from .og import Cards
 from .plan import PagePlan, plan_site
 from .render import Renderer, templates_fingerprint
 from .sitemap import robots_txt, sitemap_xml
 from .write import SiteWriter, libc
 
-RENDER_VERSION = "1"  # bump when code changes what a page contains
+RENDER_VERSION = "2"  # bump when code changes what a page contains
 Progress = Callable[[str, int, int], None]
 
 
@@ -50,7 +52,8 @@ class BuildResult:
     changed_paths: list[str] = field(default_factory=list)
     deleted_paths: list[str] = field(default_factory=list)
     indexable: int = 0
-    max_similarity: float = 0.0
+    max_similarity: float = 0.0  # of the pairs measured exactly (those near or over the limit)
+    measured_from: float = 0.0  # pairs estimated below this were not measured exactly
 
     def counts(self) -> dict[str, int]:
         return {"planned": self.planned, "rendered": self.rendered, "written": self.written,
@@ -70,8 +73,11 @@ class Fingerprints:
     """Per-page input hashes built from per-entity hashes, computed once per build."""
 
     def __init__(self, site: Site, renderer: Renderer) -> None:
+        # every picture variant's name (a hash of its source and how it is encoded) and what
+        # every social card shares: a new picture or a new card design re-renders the pages
         self.common = _sha(RENDER_VERSION, templates_fingerprint(renderer.env),
                            site.config_text,
+                           *sorted(renderer.images.names), renderer.cards.shared_key,
                            json.dumps([[t.slug, t.name, t.config.state, t.config.geo.lat,
                                         t.config.geo.lng, t.location.id] for t in site.towns]),
                            json.dumps([[c.slug, c.name, c.phrase, c.meta.summary]
@@ -81,9 +87,13 @@ class Fingerprints:
         self.cond = {c.slug: _sha(c.source_text) for c in site.conditions}
         self.notes = {(t.slug, c): n.text for t in site.towns for c, n in t.condition_notes.items()}
         self.all_towns = _sha(*self.town.values()) if site.towns else ""
+        self.bios = {pid: note.text for pid, note in site.bios.items()}
+        self.all_conditions = _sha(*self.cond.values())
 
     def of(self, page: PagePlan) -> str:
         parts = [self.common, page.kind, page.url_path]
+        if page.practitioner:
+            parts += [self.bios.get(page.practitioner, ""), self.all_conditions]
         if page.kind == "areas":
             parts.append(self.all_towns)
         if page.town:
@@ -117,11 +127,13 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
     full_plan = plan_site(site)
     check_paths(full_plan)
     selected = {p.key for p in plan_site(site, towns, conditions)}
-    renderer = Renderer(site)
-    fps = Fingerprints(site, renderer)
     rows = store.page_rows()
-    result = BuildResult(planned=len(selected), dry_run=dry_run)
+    result = BuildResult(planned=len(selected), dry_run=dry_run,
+                         measured_from=settings.similarity_threshold - guard.FLOOR_MARGIN)
     with SiteWriter(out_dir, dry_run=dry_run) as writer, _YoungGcOnly() as collector:
+        images = Images(site, writer)
+        renderer = Renderer(site, images, Cards(site, writer, images))
+        fps = Fingerprints(site, renderer)
         return _build(site, store, renderer, fps, rows, full_plan, selected, writer,
                       cache_path, settings, result, today, progress, collector)
 
@@ -217,6 +229,7 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     new_rows = _page_rows(full_plan, new_hash, rows, verdicts, fingerprint, today)
     for path in removed:
         writer.delete(path.lstrip("/") + "index.html")
+        writer.delete(path.lstrip("/") + "og.png")
     entries = []
     for page in full_plan:
         row = new_rows.get(page.key) or rows[page.key]
@@ -225,6 +238,9 @@ def _build(site: Site, store: Store, renderer: Renderer, fps: Fingerprints, rows
     writer.put("sitemap.xml", sitemap_xml(entries))
     writer.put("robots.txt", robots_txt(site.config.business.url))
     writer.put("favicon.svg", renderer.asset("favicon.svg.j2"))
+    for face in site.config.site.theme.fonts:
+        writer.put(f"fonts/{face.file}", (site.root / "content/fonts" / face.file).read_bytes())
+    renderer.images.prune()
     result.changed_paths = sorted(writer.changed)
     result.deleted_paths = sorted(writer.deleted)
     result.unchanged = len(full_plan) - sum(1 for p in full_plan if p.file in writer.changed)
@@ -323,6 +339,7 @@ def _render_in_two_processes(todo: list[PagePlan], state: _RenderState) -> _Rend
     output is byte-identical to a one-process build."""
     global _FORKED
     state.writer.prepare()
+    state.renderer.cards.prepare()  # the cards' shared parts, drawn once before the fork
     _FORKED = state
     try:
         with mp.get_context("fork").Pool(1, initializer=_die_with_parent,

@@ -1,7 +1,7 @@
 """Doorway guard: near-duplicate pages and pages without enough local facts are not indexable.
 
 Similarity is the Jaccard resemblance of the sets of word k-shingles of each page's <main>, after
-the town's own words (name, county, neighbourhoods, roads, landmarks, ZIP codes) and every number
+the town's own words (name, county, neighborhoods, roads, landmarks, ZIP codes) and every number
 are masked, so swapping "Aurora" for "Parker" cannot hide a duplicate.
 
 All pairs are compared through MinHash signatures (one-permutation hashing, 128 bins) with LSH
@@ -26,6 +26,7 @@ from ..site import Town
 MASK = "\x00"
 HUB_KINDS = ("home", "areas", "condition")
 NUM_PERM, BANDS = 128, 32
+FLOOR_MARGIN = 0.1  # pairs estimated this far below the threshold or closer are measured exactly
 ROWS = NUM_PERM // BANDS
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*")
 _TAG = re.compile(r"<[^>]+>")
@@ -46,7 +47,7 @@ def town_words(town: Town | None) -> frozenset[str]:
         return frozenset()
     c = town.config
     words: set[str] = set()
-    for phrase in [c.name, c.county, c.state, *c.neighbourhoods, *c.roads, *c.landmarks]:
+    for phrase in [c.name, c.county, c.state, *c.neighborhoods, *c.roads, *c.landmarks]:
         words.update(_TOKEN.findall(phrase.lower()))
     # "the", "of", "and" inside a landmark's name are not the town's own words
     return frozenset(words - {"the", "of", "and", "a", "city", "county", "park", "road", "street"})
@@ -276,7 +277,7 @@ def judge(pages: list[GuardPage], threshold: float, min_facts: int) -> dict[str,
     if len(pages) > 1:
         sigs = np.stack([p.signature for p in pages])
         pairs = candidate_pairs(sigs)
-        floor = threshold - 0.1  # MinHash estimate's error at 128 permutations is ~0.045
+        floor = threshold - FLOOR_MARGIN  # MinHash estimate's error at 128 permutations is ~0.045
         for start in range(0, len(pairs), 16_384):  # 2 x 16k x 128 x 8 bytes = 32 MB at most
             chunk = pairs[start:start + 16_384]
             est = (sigs[chunk[:, 0]] == sigs[chunk[:, 1]]).mean(axis=1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..site import Site
 
-KINDS = ("home", "areas", "town", "condition", "town_condition")
+KINDS = ("home", "areas", "town", "condition", "town_condition", "practitioner")
 
 
 @dataclass(frozen=True)
@@ -15,11 +15,17 @@ class PagePlan:
     url_path: str  # "/", "/parker/", "/parker/sciatica/"
     town: str | None = None
     condition: str | None = None
+    practitioner: str | None = None
 
     @property
     def file(self) -> str:
         """Output file relative to the site root."""
         return self.url_path.lstrip("/") + "index.html"
+
+    @property
+    def og_file(self) -> str:
+        """The page's Open Graph card, beside its index.html."""
+        return self.url_path.lstrip("/") + "og.png"
 
     @property
     def key(self) -> str:
@@ -50,6 +56,10 @@ def town_condition_path(town: str, condition: str) -> str:
     return f"/{town}/{condition}/"
 
 
+def practitioner_path(pid: str) -> str:
+    return f"/practitioners/{pid}/"
+
+
 def plan_site(site: Site, towns: list[str] | None = None,
               conditions: list[str] | None = None) -> list[PagePlan]:
     """Every page of the site, in a stable order; optionally only those touching some towns/conditions.
@@ -66,6 +76,8 @@ def plan_site(site: Site, towns: list[str] | None = None,
     pages: list[PagePlan] = []
     if want_t is None and want_c is None:
         pages += [PagePlan("home", home_path()), PagePlan("areas", areas_path())]
+        pages += [PagePlan("practitioner", practitioner_path(p.id), practitioner=p.id)
+                  for p in site.config.business.practitioners]
     for cond in site.conditions:
         if (want_c is None or cond.slug in want_c) and want_t is None:
             pages.append(PagePlan("condition", condition_path(cond.slug), condition=cond.slug))
