@@ -632,7 +632,7 @@ class GridTiles(Strict):
 
 class GridShape(Strict):
     """A grid's shape: `size` x `size` points, `spacing_miles` apart or spread to `radius_miles`
-    from the town's centre; points outside the town's area (its GeoJSON `boundary`, else a circle
+    from the town's center; points outside the town's area (its GeoJSON `boundary`, else a circle
     of `area_radius_miles`) are dropped. Unset fields come from the grid section's defaults."""
 
     size: int | None = Field(default=None, ge=3, le=9)

@@ -25,9 +25,9 @@ def test_points_keep_their_spacing_on_the_sphere() -> None:
     rows, cols, east, north = offsets(9, 0.5)
     lat, lng = destination(61.2, -149.9, east, north)  # Anchorage: far from the equator
     dist = miles_from(61.2, -149.9, lat, lng)
-    assert np.allclose(dist, np.hypot(east, north), atol=1e-9)  # exact distance from the centre
-    assert rows[0] == 0 and cols[0] == 0 and lat[0] > 61.2 and lng[0] < -149.9  # row 0: north-west
-    # neighbours along a row and a column are half a mile apart (to a hundredth of a per cent)
+    assert np.allclose(dist, np.hypot(east, north), atol=1e-9)  # exact distance from the center
+    assert rows[0] == 0 and cols[0] == 0 and lat[0] > 61.2 and lng[0] < -149.9  # row 0: northwest
+    # neighbors along a row and a column are half a mile apart (to a hundredth of a percent)
     for i, j in [(40, 41), (40, 49), (0, 1), (0, 9)]:
         assert miles_between(lat[i], lng[i], lat[j], lng[j]) == pytest.approx(0.5, rel=1e-4)
     # across the antimeridian, longitudes wrap
@@ -49,7 +49,7 @@ def test_circle_area_drops_the_corners() -> None:
     *_, east, north = offsets(7, 0.5)
     lat, lng = destination(39.5, -104.8, east, north)
     kept = area.contains(lat, lng)
-    assert kept.sum() == 29  # of 49: the points within 3 steps of the centre
+    assert kept.sum() == 29  # of 49: the points within 3 steps of the center
     assert not kept[0] and kept[24]
 
 

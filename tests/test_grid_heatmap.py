@@ -1,4 +1,4 @@
-"""Heatmaps: a golden map checked by sampling its pixels, colours that stay apart without hue,
+"""Heatmaps: a golden map checked by sampling its pixels, colors that stay apart without hue,
 the same bytes for the same data, and the optional tile background from a local tile server."""
 
 from __future__ import annotations
@@ -25,22 +25,22 @@ from seo.grid.tiles import TileSource
 from seo.report import build_report
 from seo.settings import GridTiles
 
-CENTRE = (39.61, -104.81)
+CENTER = (39.61, -104.81)
 CLINIC = (39.605, -104.805)
-#  ranks of a 3 x 3 grid, row by row from the north-west ("?" not measured, None not in the top 20)
+#  ranks of a 3 x 3 grid, row by row from the northwest ("?" not measured, None not in the top 20)
 RANKS: list[Any] = [1, 2, 3, 5, 12, None, "?", 7, 2]
 
 
-def hex_rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def golden(background: object = None, attribution_check: bool = False):
     *_, east, north = offsets(3, 0.5)
-    lat, lng = destination(*CENTRE, east, north)
+    lat, lng = destination(*CENTER, east, north)
     dots = [Dot(float(a), float(b), r != "?", None if r == "?" else r)
             for a, b, r in zip(lat, lng, RANKS, strict=True)]
-    return render(dots, spacing_miles=0.5, centre=CENTRE, clinic=CLINIC, area=Area(*CENTRE, 0.35),
+    return render(dots, spacing_miles=0.5, center=CENTER, clinic=CLINIC, area=Area(*CENTER, 0.35),
                   title="Alpha · \"knee pain acupuncture alpha\"", subtitle="23 Nov 2026",
                   alt="golden", background=background)
 
@@ -58,12 +58,12 @@ def test_golden_heatmap_pixels() -> None:
     img = np.asarray(Image.open(io.BytesIO(hm.png)).convert("RGB"))
     assert img.shape == (hm.height * 2, hm.width * 2, 3)  # twice the CSS size: sharp on phones
     expected = [TOP3, TOP3, TOP3, MID, LOW, NONE, "#ffffff", MID, TOP3]
-    for (x, y), colour, rank in zip(hm.pixels, expected, RANKS, strict=True):
+    for (x, y), color, rank in zip(hm.pixels, expected, RANKS, strict=True):
         # the fill, sampled away from the number in the middle
         for dx, dy in ((0.7, 0), (-0.7, 0), (0, 0.72)):
             got = pixel(img, x + dx * hm.radius_px, y + dy * hm.radius_px)
-            assert got == hex_rgb(colour), (rank, got, colour)  # exactly the palette
-        # the rank is written inside: ink of the label's colour at the centre
+            assert got == hex_rgb(color), (rank, got, color)  # exactly the palette
+        # the rank is written inside: ink of the label's color at the center
         ink = hex_rgb(fill_for(None if rank == "?" else rank, rank != "?")[1])
         box = img[int(y - hm.radius_px * 0.3):int(y + hm.radius_px * 0.3),
                   int(x - hm.radius_px * 0.5):int(x + hm.radius_px * 0.5)].reshape(-1, 3)
@@ -74,9 +74,9 @@ def test_golden_heatmap_pixels() -> None:
     assert near(pixel(img, cx, cy), hex_rgb("#e66101"), 30)
     # the town's area: a dark dashed circle of 0.35 miles, seen in the gaps between the dots
     (xc, yc), (xe, _) = hm.pixels[4], hm.pixels[5]
-    r = (xe - xc) * 0.35 / 0.5  # pixels per half mile between neighbours
+    r = (xe - xc) * 0.35 / 0.5  # pixels per half mile between neighbors
     dark = 0
-    for deg in range(20, 75, 5):  # north-east, between the centre and the corner dots
+    for deg in range(20, 75, 5):  # northeast, between the center and the corner dots
         x, y = xc + r * np.cos(np.radians(deg)), yc - r * np.sin(np.radians(deg))
         patch = img[int(y) - 2:int(y) + 3, int(x) - 2:int(x) + 3].reshape(-1, 3)
         dark += bool((patch.max(axis=1) < 90).any())
@@ -90,8 +90,8 @@ def test_golden_heatmap_pixels() -> None:
 def test_same_data_same_bytes_and_bands_apart_in_lightness() -> None:
     assert golden().png == golden().png
 
-    def lightness(colour: str) -> float:
-        r, g, b = (c / 255 for c in hex_rgb(colour))
+    def lightness(color: str) -> float:
+        r, g, b = (c / 255 for c in hex_rgb(color))
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
     levels = [lightness(c) for c in (TOP3, MID, LOW, NONE)]
     assert levels == sorted(levels)  # one sequential scale: darker is better
@@ -99,16 +99,16 @@ def test_same_data_same_bytes_and_bands_apart_in_lightness() -> None:
 
 
 class TileServer:
-    """Slippy-map tiles: a solid-colour PNG for every /z/x/y.png, with the user agents seen."""
+    """Slippy-map tiles: a solid-color PNG for every /z/x/y.png, with the user agents seen."""
 
-    def __init__(self, colour: tuple[int, int, int] = (200, 0, 200), delay: float = 0.0,
+    def __init__(self, color: tuple[int, int, int] = (200, 0, 200), delay: float = 0.0,
                  noisy: bool = False) -> None:
         buf = io.BytesIO()
         if noisy:  # hard to compress: a big tile
             rng = np.random.default_rng(7)
             Image.fromarray(rng.integers(0, 255, (512, 512, 3), dtype=np.uint8)).save(buf, "PNG")
         else:
-            Image.new("RGB", (256, 256), colour).save(buf, "PNG")
+            Image.new("RGB", (256, 256), color).save(buf, "PNG")
         self.png = buf.getvalue()
         self.delay = delay
         self.paths: Counter[str] = Counter()

@@ -41,7 +41,7 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     assert g.configured and [t.name for t in g.towns] == ["Alpha", "Beta Springs"]
     alpha, beta = g.towns
     # where on the map: the clinic's side of town in the top 3, the north not
-    assert alpha.where == "in the top 3 except in the north, north-east, west and north-west"
+    assert alpha.where == "in the top 3 except in the north, northeast, west and northwest"
     assert (alpha.top3, alpha.measured, alpha.keywords) == (27, 52, 4)
     assert alpha.series.now_text == "52%" and alpha.series.status == "down"
     assert alpha.series.change_text == "-13 points on the week before (beyond its usual ±4)"
@@ -57,7 +57,7 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     assert (g.gainer.name, g.gainer.town, g.gainer.beyond_noise) == ("Peak Wellness", "Alpha", True)
     text = section(report.text)
     assert "- Alpha: SoLV 52%, -13 points on the week before (beyond its usual ±4)" in text
-    assert "Where: in the top 3 except in the north, north-east, west and north-west." in text
+    assert "Where: in the top 3 except in the north, northeast, west and northwest." in text
     assert "the map pack shows Peak Wellness (25)" in text
     assert '- Alpha, "acupuncture for knee pain alpha co": SoLV 46%, -15 points' in text
     assert "- Peak Wellness in Alpha: SoLV 100%, +15 points on the week before" in text

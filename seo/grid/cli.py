@@ -97,9 +97,9 @@ def show(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], as_map: 
         if v.series is not None and v.series.current is not None:
             click.echo(f"  SoLV {v.series.now_text}, {v.series.change_text}"
                        + ("" if prev is None or prev.grid == now.grid else "; the grid changed since"))
-        centre = (v.grid.lat, v.grid.lng) if v.grid is not None and v.grid.key == now.grid else None
-        if centre is not None and v.grid is not None:
-            click.echo(f"  where: {where_text(now.points, centre, v.grid.spacing_miles)}")
+        center = (v.grid.lat, v.grid.lng) if v.grid is not None and v.grid.key == now.grid else None
+        if center is not None and v.grid is not None:
+            click.echo(f"  where: {where_text(now.points, center, v.grid.spacing_miles)}")
         beaters = beaten_by(now)
         if beaters:
             click.echo("  where not in the top 3, the map pack shows: " +

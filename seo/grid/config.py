@@ -2,9 +2,9 @@
 
 Defaults (grid section, then the town's own entry): 7 x 7 points half a mile apart, maps zoom 13,
 the town x condition keywords. `radius_miles` instead of `spacing_miles` spreads the points to that
-distance from the centre. The town's area is its GeoJSON boundary (`boundary:`, or
+distance from the center. The town's area is its GeoJSON boundary (`boundary:`, or
 `config/boundaries/<slug>.geojson` when that file exists), else a circle of `area_radius_miles`
-(default: the grid's reach, the centre to the middle of an edge), and points outside it are dropped.
+(default: the grid's reach, the center to the middle of an edge), and points outside it are dropped.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Grid:
 
     town: str  # slug
     name: str
-    lat: float  # the town's centre
+    lat: float  # the town's center
     lng: float
     size: int
     spacing_miles: float

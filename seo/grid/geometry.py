@@ -1,8 +1,8 @@
-"""Grid geometry on the sphere (numpy): points around a town's centre, and the town's area.
+"""Grid geometry on the sphere (numpy): points around a town's center, and the town's area.
 
-A grid is `size` x `size` points `spacing` miles apart, centred on the town's centre, row 0 the
+A grid is `size` x `size` points `spacing` miles apart, centered on the town's center, row 0 the
 northernmost and column 0 the westernmost. Each point is placed by the great-circle destination
-formula from the centre (its distance and bearing from the centre are exact), so a grid keeps its
+formula from the center (its distance and bearing from the center are exact), so a grid keeps its
 spacing at any latitude. The town's area is a GeoJSON polygon (holes and several parts allowed) or
 a circle; points outside it are dropped before anything is spent on them.
 """
@@ -70,7 +70,7 @@ def in_rings(lat: np.ndarray, lng: np.ndarray, rings: list[np.ndarray]) -> np.nd
 
 @dataclass(frozen=True)
 class Area:
-    """A town's area: a GeoJSON boundary (rings of (lng, lat)) or a circle around its centre."""
+    """A town's area: a GeoJSON boundary (rings of (lng, lat)) or a circle around its center."""
 
     lat: float
     lng: float

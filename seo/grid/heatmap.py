@@ -1,13 +1,13 @@
-"""Heatmap PNGs of a grid (matplotlib, Agg), readable at a glance and by people with colour-blindness.
+"""Heatmap PNGs of a grid (matplotlib, Agg), readable at a glance and by people with color-blindness.
 
 Each point is a circle filled by rank band from one sequential palette (ColorBrewer YlGnBu: it
-varies in lightness, so the bands stay apart in grey and for every common colour-vision type),
-with the rank written inside, so the number carries the meaning and the colour only speeds
+varies in lightness, so the bands stay apart in gray and for every common color-vision type),
+with the rank written inside, so the number carries the meaning and the color only speeds
 reading. The map-pack places (1-3) share the darkest fill. Points not measured are hollow with a
-"?"; the clinic is an orange star (blue and orange stay distinct for colour-blind readers); the
+"?"; the clinic is an orange star (blue and orange stay distinct for color-blind readers); the
 town's area is outlined (solid: its boundary; dashed: the circle used instead).
 
-The map is drawn in Web Mercator metres, so an optional tile background lines up exactly. The
+The map is drawn in Web Mercator meters, so an optional tile background lines up exactly. The
 same data give the same bytes (fixed fonts and sizes, no PNG timestamp).
 """
 
@@ -39,7 +39,7 @@ from ..report.charts import DPI, STYLE
 from .geometry import Area
 
 R_MERCATOR = 6378137.0
-METRES_PER_MILE = 1609.344
+METERS_PER_MILE = 1609.344
 TOP3 = "#0c2c84"
 MID = "#41b6c4"  # 4-10
 LOW = "#c7e9b4"  # 11-20
@@ -60,7 +60,7 @@ def mercator(lat: np.ndarray | float, lng: np.ndarray | float) -> tuple[np.ndarr
 
 
 def fill_for(rank: int | None, measured: bool) -> tuple[str, str, str]:
-    """(fill, text colour, label) of a point."""
+    """(fill, text color, label) of a point."""
     if not measured:
         return "#ffffff", "#5f6b6f", "?"
     if rank is None:
@@ -88,7 +88,7 @@ class Heatmap:
     alt: str
     width: int
     height: int
-    pixels: tuple[tuple[float, float], ...] = field(default=(), compare=False)  # each dot's centre
+    pixels: tuple[tuple[float, float], ...] = field(default=(), compare=False)  # each dot's center
     clinic_pixel: tuple[float, float] = field(default=(0.0, 0.0), compare=False)
     radius_px: float = 0.0
     attribution: str = ""
@@ -105,14 +105,14 @@ def _share_fill(share: float) -> tuple[str, str]:
     return NONE, "#0b1f2a"
 
 
-def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, float],
+def render(dots: Sequence[Dot], *, spacing_miles: float, center: tuple[float, float],
            clinic: tuple[float, float], area: Area | None, title: str, subtitle: str, alt: str,
            share_of: int = 0, background: object = None) -> Heatmap:
     """One heatmap. `share_of` > 0 draws a share map (dots carry `share` and `label`: how many of
     `share_of` keywords are in the top 3 there); `background` is a `TileSource` or None."""
-    lat0 = centre[0]
+    lat0 = center[0]
     xs, ys = mercator(np.array([d.lat for d in dots]), np.array([d.lng for d in dots]))
-    step = spacing_miles * METRES_PER_MILE / math.cos(math.radians(lat0))  # mercator metres
+    step = spacing_miles * METERS_PER_MILE / math.cos(math.radians(lat0))  # mercator meters
     half = step * 0.62
     x0, x1 = float(xs.min()) - half, float(xs.max()) + half
     y0, y1 = float(ys.min()) - half, float(ys.max()) + half
@@ -178,7 +178,7 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, fl
         star = {"marker": "*", "color": CLINIC, "markeredgecolor": "#3a1a00", "markeredgewidth": 0.8,
                 "zorder": 3.5}  # under the numbers: a rank stays readable
         if not (x0 <= mx <= x1 and y0 <= my <= y1):  # off the map: a star on the edge toward it
-            away = miles_between(centre[0], centre[1], clinic[0], clinic[1])
+            away = miles_between(center[0], center[1], clinic[0], clinic[1])
             scale = (span / 2) / max(abs(mx - cx), abs(my - cy)) * 0.93
             mx, my = cx + (mx - cx) * scale, cy + (my - cy) * scale
             ax.annotate(f"clinic {away:.1f} mi", (mx, my),
@@ -201,27 +201,27 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, centre: tuple[float, fl
                  color="#3d4a46")
         kind = None if area is None else area.is_boundary
         fig.figimage(_legend_pixels(share_of, kind, any(d.changed for d in dots)), 0, 0, zorder=-1)
-        centres = tuple((float(px), fig.bbox.height - float(py))
+        centers = tuple((float(px), fig.bbox.height - float(py))
                         for px, py in ax.transData.transform(np.column_stack([xs, ys])))
         radius_px = float(ax.transData.transform((x0 + radius, y0))[0] - ax.transData.transform((x0, y0))[0])
         png = _png(fig)
     scale = DPI / 72
     box = (8 * scale, MAP_TOP * scale, (8 + MAP_SIZE) * scale, (MAP_TOP + MAP_SIZE) * scale)
-    return Heatmap(png, alt, WIDTH, HEIGHT, centres, clinic_pixel, radius_px, attribution, box)
+    return Heatmap(png, alt, WIDTH, HEIGHT, centers, clinic_pixel, radius_px, attribution, box)
 
 
 @functools.lru_cache(maxsize=512)
 def _label(text: str, size: float) -> Path:
-    """A point's number as an outline in points, centred on its ink: drawn as a path, not laid
-    out and rasterised as text for every point."""
+    """A point's number as an outline in points, centered on its ink: drawn as a path, not laid
+    out and rasterized as text for every point."""
     glyphs = TextPath((0, 0), text, size=size, prop=BOLD)
     box = glyphs.get_extents()
     return Path(glyphs.vertices - [(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2], glyphs.codes)
 
 
 def _png(fig: Figure) -> bytes:
-    """The figure as an indexed-colour PNG: flat fills and their anti-aliased edges fit in 256
-    colours, a fraction of the bytes (and of the time) of RGBA; no timestamp or software tag."""
+    """The figure as an indexed-color PNG: flat fills and their anti-aliased edges fit in 256
+    colors, a fraction of the bytes (and of the time) of RGBA; no timestamp or software tag."""
     from PIL import Image
 
     fig.canvas.draw()
@@ -229,7 +229,7 @@ def _png(fig: Figure) -> bytes:
     img = Image.fromarray(rgba[:, :, :3].copy(), "RGB")
     indexed = img.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     palette = np.array(indexed.getpalette() or [], dtype=np.int16).reshape(-1, 3)
-    for exact in SNAP:  # the quantiser's near-misses of our own flat colours made exact again
+    for exact in SNAP:  # the quantizer's near-misses of our own flat colors made exact again
         near = np.abs(palette - exact).max(axis=1) <= 6
         palette[near] = exact
     indexed.putpalette(palette.astype(np.uint8).flatten().tolist())

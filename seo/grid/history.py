@@ -40,7 +40,7 @@ def noise_band(history: list[float]) -> float:
 class Series:
     key: Key
     name: str
-    weeks: list[float | None]  # SoLV in per cent, oldest first; the last is this week
+    weeks: list[float | None]  # SoLV in percent, oldest first; the last is this week
     atrp: float | None = None  # this week's (the clinic's grids)
 
     @property

@@ -204,12 +204,12 @@ def _town(project: Project, hist: History, slug: str, gds: list[GridDay], grid: 
     dots = [Dot(lat, lng, rc in cells, label=str(sum(cells.get(rc, []))),
                 share=(sum(cells[rc]) / len(cells[rc])) if rc in cells else None)
             for rc, (lat, lng) in sorted(coords.items())]
-    centre = (grid.lat, grid.lng) if grid is not None and grid.key == key else (
+    center = (grid.lat, grid.lng) if grid is not None and grid.key == key else (
         sum(a for a, _ in coords.values()) / len(coords), sum(b for _, b in coords.values()) / len(coords))
     spacing = grid.spacing_miles if grid is not None and grid.key == key else 0.5
     halfway = [PointResult(r, c, *coords[(r, c)], True, 1 if sum(v) * 2 >= len(v) else None)
                for (r, c), v in cells.items()]
-    where = where_text(halfway, centre, spacing)
+    where = where_text(halfway, center, spacing)
     series = hist.towns.get((slug, "", "")) or Series((slug, "", ""), name, [None])
     measured = sum(len(v) for v in cells.values())
     top3 = sum(sum(v) for v in cells.values())
@@ -218,7 +218,7 @@ def _town(project: Project, hist: History, slug: str, gds: list[GridDay], grid: 
     alt = (f"Map of {name}, {day.isoformat()}: at each grid point, for how many of {n} keywords the "
            f"clinic is in the map pack (top 3). In the top 3 at {top3} of {measured} points x "
            f"keywords; {where} (for at least half the keywords).")
-    hm = render(dots, spacing_miles=spacing, centre=centre, clinic=(loc.lat, loc.lng),
+    hm = render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),
                 area=grid.area if grid is not None and grid.key == key else None,
                 title=f"{name}: map pack for {n} keyword{'s' * (n != 1)}",
                 subtitle=f"{day:%d %b %Y} · the number: for how many of the {n} in the top 3",

@@ -81,7 +81,7 @@ class TileSource:
 
     def image(self, extent: tuple[float, float, float, float],
               width_px: int) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
-        """The tiles under `extent` (Web Mercator metres: x0, x1, y0, y1), stitched and lightened,
+        """The tiles under `extent` (Web Mercator meters: x0, x1, y0, y1), stitched and lightened,
         with their own extent; None (and `note`) when they can't be had."""
         x0, x1, y0, y1 = extent
         z = int(max(0, min(MAX_ZOOM, math.ceil(math.log2(WORLD * width_px / (TILE * (x1 - x0)))))))

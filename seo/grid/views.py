@@ -22,7 +22,7 @@ from .heatmap import Dot, Heatmap, render
 from .scores import US, PointResult
 from .store import load_points, point_of
 
-SECTORS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+SECTORS = ("north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest")
 
 
 @dataclass
@@ -116,26 +116,26 @@ def latest(store: Store, *, until: date | None = None, towns: list[str] | None =
     return out
 
 
-def sector(centre: tuple[float, float], lat: float, lng: float, spacing: float) -> str:
-    if miles_between(centre[0], centre[1], lat, lng) < spacing * 0.75:
-        return "centre"
-    return direction(centre[0], centre[1], lat, lng)
+def sector(center: tuple[float, float], lat: float, lng: float, spacing: float) -> str:
+    if miles_between(center[0], center[1], lat, lng) < spacing * 0.75:
+        return "center"
+    return direction(center[0], center[1], lat, lng).replace("-", "")  # US English: "northwest"
 
 
 def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def where_text(points: list[PointResult], centre: tuple[float, float], spacing: float) -> str:
+def where_text(points: list[PointResult], center: tuple[float, float], spacing: float) -> str:
     """Where on the map the clinic is in the top 3 and where not, in words."""
     measured = [p for p in points if p.measured]
     if not measured:
         return "no point was measured"
     groups: dict[str, list[bool]] = {}
     for p in measured:
-        groups.setdefault(sector(centre, p.lat, p.lng, spacing), []).append(
+        groups.setdefault(sector(center, p.lat, p.lng, spacing), []).append(
             p.rank is not None and p.rank <= 3)
-    order = ["centre", *SECTORS]
+    order = ["center", *SECTORS]
     strong = [s for s in order if s in groups and sum(groups[s]) * 2 >= len(groups[s]) and any(groups[s])]
     none = [s for s in order if s in groups and not any(groups[s])]
     if len(strong) == len(groups):
@@ -207,17 +207,17 @@ def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None,
     `changed` points (row, col) are ringed."""
     town = site.town(gd.town) if gd.town in {t.slug for t in site.towns} else None
     same = grid is not None and grid.key == gd.grid
-    centre = (grid.lat, grid.lng) if same and grid else (
+    center = (grid.lat, grid.lng) if same and grid else (
         float(np.mean([p.lat for p in gd.points])), float(np.mean([p.lng for p in gd.points])))
     spacing = grid.spacing_miles if same and grid else spacing_of(gd.points)
     loc = town.location.geo if town else site.config.locations[0].geo
     name = town.name if town else gd.town
     dots = [Dot(p.lat, p.lng, p.measured, p.rank, changed=(p.row, p.col) in (changed or ()))
             for p in gd.points]
-    where = where_text(gd.points, centre, spacing)
+    where = where_text(gd.points, center, spacing)
     alt = (f"Map of {name} for \"{gd.keyword}\" on {gd.day.isoformat()}: {summary_line(gd.us)}; "
            f"{where}.")
-    return render(dots, spacing_miles=spacing, centre=centre, clinic=(loc.lat, loc.lng),
+    return render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),
                   area=grid.area if same and grid else None,
                   title=f"{name} · \"{_short(gd.keyword, 34)}\"",
                   subtitle=f"{gd.day:%d %b %Y} · {summary_line(gd.us)}", alt=alt, background=tiles)
