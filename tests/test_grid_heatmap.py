@@ -41,7 +41,7 @@ def golden(background: object = None, attribution_check: bool = False):
     dots = [Dot(float(a), float(b), r != "?", None if r == "?" else r)
             for a, b, r in zip(lat, lng, RANKS, strict=True)]
     return render(dots, spacing_miles=0.5, center=CENTER, clinic=CLINIC, area=Area(*CENTER, 0.35),
-                  title="Alpha · \"knee pain acupuncture alpha\"", subtitle="23 Nov 2026",
+                  title="Alpha · \"knee pain acupuncture alpha\"", subtitle="Nov 23, 2026",
                   alt="golden", background=background)
 
 
@@ -190,6 +190,10 @@ def test_tiles_that_fail_leave_a_plain_map_and_say_why(tmp_path) -> None:
         assert time.monotonic() - t0 < 5  # bounded: never waits for every slow tile
         assert hm.attribution == "" and src.note.startswith("map tiles unavailable (")
         assert hm.png == golden().png  # exactly the map without a background
+        asked = sum(slow.paths.values())
+        t0 = time.monotonic()
+        assert golden(background=src).png == hm.png  # the next map of the run doesn't wait again
+        assert time.monotonic() - t0 < 2 and sum(slow.paths.values()) == asked and src.broken
     finally:
         slow.stop()
     redirect = TileServer()

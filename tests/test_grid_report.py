@@ -44,7 +44,7 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     assert alpha.where == "in the top 3 except in the north, northeast, west and northwest"
     assert (alpha.top3, alpha.measured, alpha.keywords) == (27, 52, 4)
     assert alpha.series.now_text == "52%" and alpha.series.status == "down"
-    assert alpha.series.change_text == "-13 points on the week before (beyond its usual ±4)"
+    assert alpha.series.change_text == "-13 percentage points on the week before (beyond its usual ±4)"
     assert alpha.beaten_by[0] == ("Peak Wellness", 25)
     assert beta.where == "not in the top 3 anywhere on the grid" and beta.series.status == "steady"
     # the maps that changed most: beyond their band, biggest first, with the points that flipped
@@ -56,11 +56,11 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     # the competitor who gained most, beyond its own band
     assert (g.gainer.name, g.gainer.town, g.gainer.beyond_noise) == ("Peak Wellness", "Alpha", True)
     text = section(report.text)
-    assert "- Alpha: SoLV 52%, -13 points on the week before (beyond its usual ±4)" in text
+    assert "- Alpha: SoLV 52%, -13 percentage points on the week before (beyond its usual ±4)" in text
     assert "Where: in the top 3 except in the north, northeast, west and northwest." in text
     assert "the map pack shows Peak Wellness (25)" in text
-    assert '- Alpha, "acupuncture for knee pain alpha co": SoLV 46%, -15 points' in text
-    assert "- Peak Wellness in Alpha: SoLV 100%, +15 points on the week before" in text
+    assert '- Alpha, "acupuncture for knee pain alpha co": SoLV 46%, -15 percentage points' in text
+    assert "- Peak Wellness in Alpha: SoLV 100%, +15 percentage points on the week before" in text
     assert "Trend (SoLV, oldest first): 65%, 65%, 65%, 65%, 65%, 65%, 65%, 52%" in text
     assert "Grid scans this month: 0 of 500 approved requests." in text
     assert report.facts.actions[0].startswith(

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -272,6 +273,17 @@ def test_cli_dry_run_show_export_and_errors(mini, server):
     api.export_csv(Project.open(mini), out, scores=True, towns=["alpha"])
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert {r["business"] for r in rows} >= {"(us)"} and all(r["town"] == "alpha" for r in rows)
+    with socket.socket() as sock:  # a port nothing listens on: the tile server is down
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    set_grid(mini, {"monthly_budget": 500, "size": 5, "spacing_miles": 0.6,
+                    "tiles": {"url": f"http://127.0.0.1:{dead}/{{z}}/{{x}}/{{y}}.png",
+                              "attribution": "© Test Tiles", "timeout": 1}})
+    maps = run_seo("grid", "show", "--png", str(mini / "maps"), "--root", str(mini), env=env)
+    assert maps.returncode == 0 and "wrote 2 heatmaps" in maps.stdout
+    assert maps.stderr.startswith("warning: heatmaps drawn without a map background: map tiles "
+                                  "unavailable (URLError")
+    assert len(list((mini / "maps/alpha").glob("*.png"))) == 2
     bad = run_seo("grid", "check", "--town", "gamma", "--root", str(mini), env=env)
     assert bad.returncode == 2 and "unknown town 'gamma'" in bad.stderr and "Traceback" not in bad.stderr
     set_grid(mini, None)

@@ -39,6 +39,7 @@ class GridCheckReport:
     serp_budget: int  # integrations.serp.monthly_budget
     heatmaps: list[Path] = field(default_factory=list)
     message: str = ""
+    tiles_note: str = ""  # why the heatmaps have no map background, when tiles are on
 
     @property
     def failed(self) -> bool:
@@ -118,6 +119,10 @@ def check(project: Project, towns: list[str] | None = None, keywords: list[str] 
         if run_id is not None:
             store.finish_run(run_id, "failed", error=str(exc))
         raise
+    except KeyboardInterrupt:  # what was fetched is stored (run.py); the run says it was cut short
+        if run_id is not None:
+            store.finish_run(run_id, "failed", error="interrupted")
+        raise
     report = GridCheckReport("dry run", serp.provider, grids, out, cfg.monthly_budget,
                              serp.monthly_budget)
     if dry_run:
@@ -130,7 +135,9 @@ def check(project: Project, towns: list[str] | None = None, keywords: list[str] 
                      {"measured": out.measured, "not_measured": out.not_measured,
                       "requests": out.requests, "grids": len(out.touched)},
                      out.error or (f"{out.not_measured} points not measured" if out.not_measured else ""))
-    report.heatmaps = write_heatmaps(project, [(t, k) for t, k in out.touched], grids)
+    tiles = tile_source(project)
+    report.heatmaps = write_heatmaps(project, [(t, k) for t, k in out.touched], grids, tiles=tiles)
+    report.tiles_note = tiles.broken if tiles is not None else ""
     return report
 
 
@@ -155,11 +162,14 @@ def slug(text: str) -> str:
 
 
 def write_heatmaps(project: Project, which: list[tuple[str, str]], grids: list[Grid] | None = None,
-                   out: Path | None = None) -> list[Path]:
-    """The latest heatmap of each (town, keyword) as `<out>/<town>/<keyword>.png`."""
+                   out: Path | None = None, tiles: TileSource | bool | None = True) -> list[Path]:
+    """The latest heatmap of each (town, keyword) as `<out>/<town>/<keyword>.png`; `tiles`: a
+    map background (True: as configured; its `broken` says why there is none)."""
     folder = out or project.site.path(HEATMAPS)
     by_town = {g.town: g for g in grids or []}
-    tiles = tile_source(project)
+    if tiles is True:
+        tiles = tile_source(project)
+    tiles = tiles or None
     wanted = set(which)
     written = []
     for now, _prev in latest(project.store, towns=sorted({t for t, _ in which}) or None,

@@ -44,8 +44,13 @@ def check(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], dry_run
         if sys.stderr.isatty():
             click.echo(f"\r{msg}", err=True, nl=not msg.endswith(" points"))
 
-    report = api.check(project, list(towns) or None, list(keywords) or None, dry_run=dry_run,
-                       progress=progress)
+    try:
+        report = api.check(project, list(towns) or None, list(keywords) or None, dry_run=dry_run,
+                           progress=progress)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the points fetched so far are stored and paid for once; run "
+                   "`seo grid check` again to fetch the rest", err=True)
+        sys.exit(130)
     if sys.stderr.isatty() and not dry_run:
         click.echo("", err=True)
     if report.status == "refused":  # configured, but the provider refused the account: exit 3
@@ -57,9 +62,11 @@ def check(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], dry_run
             click.echo(f"  {view.now.town} / \"{view.now.keyword}\": {summary_line(view.now.us)}")
         if report.heatmaps:
             click.echo(f"heatmaps: {len(report.heatmaps)} in {project.site.path(api.HEATMAPS)}")
-        tiles = api.tile_source(project)
-        if tiles is not None:
-            click.echo(f"map tiles: {tiles.attribution}")
+        if report.tiles_note:
+            click.echo(f"warning: heatmaps drawn without a map background: {report.tiles_note}",
+                       err=True)
+        elif api.tile_source(project) is not None and report.heatmaps:
+            click.echo(f"map tiles: {project.site.config.grid.tiles.attribution}")  # type: ignore[union-attr]
     if report.failed:
         o = report.outcome
         click.echo(f"error: {o.not_measured} of {o.measured + o.not_measured} points not measured"
@@ -112,9 +119,13 @@ def show(root: Path, towns: tuple[str, ...], keywords: tuple[str, ...], as_map: 
             for line in points_table(now, size):
                 click.echo(f"    {line}")
     if png is not None:
+        tiles = api.tile_source(project)
         paths = api.write_heatmaps(project, [(v.now.town, v.now.keyword) for v in views],
-                                   [v.grid for v in views if v.grid is not None], out=png)
+                                   [v.grid for v in views if v.grid is not None], out=png,
+                                   tiles=tiles)
         click.echo(f"wrote {len(paths)} heatmaps to {png}")
+        if tiles is not None and tiles.broken:
+            click.echo(f"warning: heatmaps drawn without a map background: {tiles.broken}", err=True)
 
 
 @grid.command("export")

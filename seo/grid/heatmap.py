@@ -181,10 +181,11 @@ def render(dots: Sequence[Dot], *, spacing_miles: float, center: tuple[float, fl
             away = miles_between(center[0], center[1], clinic[0], clinic[1])
             scale = (span / 2) / max(abs(mx - cx), abs(my - cy)) * 0.93
             mx, my = cx + (mx - cx) * scale, cy + (my - cy) * scale
-            ax.annotate(f"clinic {away:.1f} mi", (mx, my),
-                        xytext=(-8 if mx > cx else 8, -13 if my > cy else 13),
-                        textcoords="offset points", ha="right" if mx > cx else "left",
-                        va="center", fontsize=8.5, color="#3a1a00", zorder=6)
+            ax.annotate(f"clinic {away:.1f} mi", (mx, my),  # beside the star, on a white card
+                        xytext=(-9 if mx > cx else 9, 0), textcoords="offset points",
+                        ha="right" if mx > cx else "left", va="center", fontsize=8.5,
+                        color="#3a1a00", zorder=6, bbox={"facecolor": "white", "alpha": 0.9,
+                                                         "edgecolor": "none", "pad": 1.2})
         ax.plot([mx], [my], markersize=max(9.0, size * 1.5), **star)
         px, py = ax.transData.transform((mx, my))
         clinic_pixel = (float(px), fig.bbox.height - float(py))

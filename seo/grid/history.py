@@ -87,7 +87,7 @@ class Series:
 
     @property
     def change_text(self) -> str:
-        """"+12 points on the week before (beyond its usual ±5)", "first week", ..."""
+        """"+12 percentage points on the week before (beyond its usual ±5)", "first week", ..."""
         status = self.status
         if status == "not measured":
             return "not measured this week"
@@ -95,7 +95,7 @@ class Series:
             return "first week measured"
         change = self.change or 0.0
         how = "beyond" if status in ("up", "down") else "within"
-        return (f"{change:+.0f} points on the week before ({how} its usual ±{self.band:.0f})"
+        return (f"{change:+.0f} percentage points on the week before ({how} its usual ±{self.band:.0f})"
                 if abs(change) >= 0.5 else f"unchanged on the week before (usual ±{self.band:.0f})")
 
 

@@ -25,7 +25,7 @@ from .config import Grid, build_grids
 from .heatmap import Dot, render
 from .history import History, Series, load
 from .scores import PointResult
-from .views import GridDay, grid_day, heatmap, where_text
+from .views import GridDay, grid_day, heatmap, us_date, where_text
 
 if TYPE_CHECKING:
     from ..api import Project
@@ -172,9 +172,10 @@ def grid_facts(project: Project, start: date, end: date) -> GridFacts:
                                  grids.get(slug), tiles, i))
     facts.changes, facts.steady = _changes(project, hist, days, grids, tiles)
     facts.gainer = _gainer(hist, towns)
-    if tiles is not None:
+    if tiles is not None and tiles.broken:
+        facts.note = facts.note or tiles.broken
+    elif tiles is not None:
         facts.attribution = tiles.attribution
-        facts.note = facts.note or tiles.note
     return facts
 
 
@@ -221,7 +222,7 @@ def _town(project: Project, hist: History, slug: str, gds: list[GridDay], grid: 
     hm = render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),
                 area=grid.area if grid is not None and grid.key == key else None,
                 title=f"{name}: map pack for {n} keyword{'s' * (n != 1)}",
-                subtitle=f"{day:%d %b %Y} · the number: for how many of the {n} in the top 3",
+                subtitle=f"{us_date(day)} · the number: for how many of the {n} in the top 3",
                 alt=alt, share_of=n, background=tiles)
     trend_values = series.weeks[-TREND_WEEKS:]
     trend = solv_trend(f"grid-trend-{i + 1:02d}.png", trend_values, name) \

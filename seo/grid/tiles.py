@@ -49,6 +49,7 @@ class TileSource:
         self.user_agent = cfg.user_agent or user_agent or f"seo-grid/{__version__}"
         self.attribution = cfg.attribution
         self.note = ""  # why the last heatmap has no background
+        self.broken = ""  # the first failure: later maps of the run don't wait for tiles again
         self.fetched = 0  # tiles fetched from the server (not the cache)
         self._opener = urllib.request.build_opener(_HttpOnly())
 
@@ -83,6 +84,9 @@ class TileSource:
               width_px: int) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
         """The tiles under `extent` (Web Mercator meters: x0, x1, y0, y1), stitched and lightened,
         with their own extent; None (and `note`) when they can't be had."""
+        if self.broken:  # one wait per run for a server that is down, not one per map
+            self.note = self.broken
+            return None
         x0, x1, y0, y1 = extent
         z = int(max(0, min(MAX_ZOOM, math.ceil(math.log2(WORLD * width_px / (TILE * (x1 - x0)))))))
 
@@ -107,7 +111,7 @@ class TileSource:
                     row.append(self._fetch(z, tx, ty))
                 rows.append(np.concatenate(row, axis=1))
         except Exception as exc:  # any failure: no background, said why (never a failed report)
-            self.note = f"map tiles unavailable ({type(exc).__name__}: {str(exc)[:80]})"
+            self.note = self.broken = f"map tiles unavailable ({type(exc).__name__}: {str(exc)[:80]})"
             return None
         finally:
             self.prune()

@@ -116,6 +116,11 @@ def latest(store: Store, *, until: date | None = None, towns: list[str] | None =
     return out
 
 
+def us_date(day: date) -> str:
+    """'Nov 30, 2026': the date on a map, in US order."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
 def sector(center: tuple[float, float], lat: float, lng: float, spacing: float) -> str:
     if miles_between(center[0], center[1], lat, lng) < spacing * 0.75:
         return "center"
@@ -220,7 +225,7 @@ def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None,
     return render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),
                   area=grid.area if same and grid else None,
                   title=f"{name} · \"{_short(gd.keyword, 34)}\"",
-                  subtitle=f"{gd.day:%d %b %Y} · {summary_line(gd.us)}", alt=alt, background=tiles)
+                  subtitle=f"{us_date(gd.day)} · {summary_line(gd.us)}", alt=alt, background=tiles)
 
 
 def _short(text: str, limit: int) -> str:
