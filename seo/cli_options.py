@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -44,3 +45,13 @@ def root_option(f):
     return click.option("--root", type=click.Path(file_okay=False, path_type=Path),
                         default=lambda: os.environ.get("SEO_ROOT", "."), show_default="SEO_ROOT or .",
                         help="Project folder holding config/ and content/.")(f)
+
+
+def iso_date(value: str | None, key: str) -> date | None:
+    """A --since/--until style option: None, or a date written 2026-11-02."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{value!r} is not a date like 2026-11-02", key=key) from None

@@ -48,12 +48,12 @@ def test_week_is_iso_in_denver_and_bad_weeks_are_one_line_errors():
     monday = parse_week(None, now=datetime(2026, 11, 23, 12, 41, tzinfo=UTC))
     assert (monday.label, monday.start.isoformat(), monday.end.isoformat()) == (
         "2026-W47", "2026-11-17", "2026-11-23")
-    assert monday.span == "17-23 Nov 2026, up to Mon 23 Nov 05:41"
+    assert monday.span == "Nov 17-23, 2026, up to Mon, Nov 23, 5:41 AM"
     assert monday.utc_bounds() == (datetime(2026, 11, 16, 12, 41), datetime(2026, 11, 23, 12, 41))
     assert parse_week(None, now=datetime(2026, 11, 26, 18, tzinfo=UTC)).label == "2026-W48"
     week = parse_week("2026-W47")
     assert (week.start.isoformat(), week.end.isoformat(), week.span) == ("2026-11-16", "2026-11-22",
-                                                                         "16-22 Nov 2026")
+                                                                         "Nov 16-22, 2026")
     lo, hi = week.utc_bounds()
     assert (lo, hi) == (datetime(2026, 11, 16, 7), datetime(2026, 11, 23, 7))  # MST = UTC-7
     for bad in ("2026-47", "2026-W54", "next week"):
@@ -99,7 +99,7 @@ def test_html_and_text_carry_the_same_numbers(seeded):
     report = build_report(seeded, WEEK)
     html, text = report.html, report.text
     for needle in ("49", "1,680", "+40%", "not measured", "provider timed out", "/old-page/",
-                   "listing-drift", "HTTP 403: quota is 0 for this project", "Wed 18 Nov"):
+                   "listing-drift", "HTTP 403: quota is 0 for this project", "Wed, Nov 18"):
         assert needle in text, needle
         assert needle in html, needle
     for sentence in report.facts.summary:

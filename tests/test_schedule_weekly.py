@@ -212,15 +212,15 @@ def test_monday_0530_mail_contains_that_mornings_work(mini: Path, servers: Any, 
     msg = email.message_from_bytes(inbox.messages[0].original_content, policy=email.policy.SMTP)
     text = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_content()
     assert msg["X-SEO-Report-Week"] == "2026-W48"
-    assert "Week 2026-W48 (24-30 Nov 2026, up to Mon 30 Nov 05:3" in text
+    assert "Week 2026-W48 (Nov 24-30, 2026, up to Mon, Nov 30, 5:3" in text
     # that morning's audit, ranks, listing sync and posts are in it
-    assert "Audit of built on Mon 30 Nov" in text and "Site audit: not run yet" not in text
+    assert "Audit of built on Mon, Nov 30" in text and "Site audit: not run yet" not in text
     assert '"knee pain acupuncture alpha"): 2,' in text  # this morning's live rank
     assert "No rankings were measured this week" not in text
     assert "apply at main" in text and "change(s) pushed, 0 failed" in text
     assert "posts: 2 live on Google" in text
     for step in ("build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts"):
-        assert f"- {step}: last run Mon 30 Nov 05:3" in text, step
+        assert f"- {step}: last run Mon, Nov 30, 5:3" in text, step
     assert "No job has run yet" not in text
     # built is not published: the report says so instead of calling built pages live
     assert "published and live on the website is not tracked yet" in text

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ..api import Project
 from ..errors import NotConfigured, UserError
+from ..listing.api import settings_of as listing_settings
 from ..listing.client import GbpClient, connect
 from ..settings import GbpInsights, GbpSettings, Location
 from ..tables import gbp_keywords
@@ -21,10 +22,7 @@ from .metrics import ACTIONS, LABELS, SHORT, VIEWS, Total, change
 
 
 def settings_of(project: Project) -> tuple[GbpSettings, GbpInsights]:
-    gbp = project.site.config.integrations.gbp
-    if gbp is None:
-        raise NotConfigured("integrations.gbp is not set in config/site.yaml (see README, "
-                            "Google Business Profile)")
+    gbp = listing_settings(project)
     if not gbp.insights.enabled:
         raise NotConfigured("integrations.gbp.insights.enabled is false in config/site.yaml")
     return gbp, gbp.insights

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
 from ..api import Project
 from ..atomic import atomic_write
-from ..cli_options import root_option
-from ..errors import UserError
+from ..cli_options import iso_date, root_option
 from ..hostile import terminal
 from . import api
 
@@ -18,15 +16,6 @@ from . import api
 @click.group("insights")
 def insights() -> None:
     """Business Profile insights: calls, directions, website clicks, bookings, search keywords."""
-
-
-def _date(value: str | None, key: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{value!r} is not a date like 2026-11-02", key=key) from None
 
 
 @insights.command("check")
@@ -50,7 +39,7 @@ def check_cmd(root: Path) -> None:
 def show_cmd(root: Path, week: str | None, location: str | None, days: int) -> None:
     """Show the week against the week before, day by day, and the top search keywords."""
     project = Project.open(root)
-    day = _date(week, "--week")
+    day = iso_date(week, "--week")
     monday = day if day is None else day.fromordinal(day.toordinal() - day.weekday())
     view = api.show_insights(project, week_monday=monday, location=location, days=days)
     for line in api.show_lines(view):
@@ -71,7 +60,7 @@ def export_cmd(root: Path, start: str | None, end: str | None, keywords: bool, f
                location: str | None, out: Path | None) -> None:
     """Export the stored numbers; an empty value means Google has not reported the day."""
     project = Project.open(root)
-    text = api.export_insights(project, start=_date(start, "--from"), end=_date(end, "--to"),
+    text = api.export_insights(project, start=iso_date(start, "--from"), end=iso_date(end, "--to"),
                                what="keywords" if keywords else "daily", fmt=fmt,
                                location=location)
     if out is None:

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
-from ..cli_options import root_option
+from ..cli_options import iso_date, root_option
 from ..errors import CredentialsRejected, NotConfigured, UserError
 from . import api
-
-
-def _date(value: str | None, key: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{value!r} is not a date (YYYY-MM-DD)", key=key) from None
 
 
 @click.group()
@@ -135,8 +125,8 @@ def export(root: Path, as_csv: bool, out: Path | None, towns: tuple[str, ...],
     """Every observation as CSV, "not measured" rows included with their reason."""
     from ..api import Project
     project = Project.open(root)
-    args = (list(towns) or None, list(keywords) or None, _date(since, "--since"),
-            _date(until, "--until"))
+    args = (list(towns) or None, list(keywords) or None, iso_date(since, "--since"),
+            iso_date(until, "--until"))
     if out is None:
         api.export_csv(project, sys.stdout, *args)
         return

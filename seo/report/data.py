@@ -359,7 +359,7 @@ def listing_facts(project: Project, week: Week) -> ListingFacts:
         for at, action, loc, fields, status in conn.execute(
                 sa.select(ch.c.at, ch.c.action, ch.c.location, ch.c.fields, ch.c.status)
                 .where(ch.c.at >= lo, ch.c.at < hi).order_by(ch.c.at, ch.c.id)):
-            line = f"{week.local(at):%a %d %b}: {action} at {loc}: {fields or '(no fields)'} ({status})"
+            line = f"{week.day(at)}: {action} at {loc}: {fields or '(no fields)'} ({status})"
             (facts.failed if status == "failed" else facts.changes).append(line)
         for loc, fld, kind, policy in conn.execute(
                 sa.select(dr.c.location, dr.c.field, dr.c.kind, dr.c.policy)
@@ -395,7 +395,7 @@ def audit_facts(project: Project, week: Week) -> AuditFacts:
                               .where(audits.c.started_at < lo)).scalar()
     if row is None:
         return AuditFacts(ran_ever=before is not None,
-                          last_before=f"{week.local(before):%d %b %Y}" if before else "")
+                          last_before=week.full_date(before) if before else "")
     diff = diff_audit(project.store, row.id)
 
     def items(found: list[Any]) -> list[AuditItem]:
@@ -403,7 +403,7 @@ def audit_facts(project: Project, week: Week) -> AuditFacts:
         out = [AuditItem(f.severity, f.type, f.page, first_line(f.detail, 120)) for f in found]
         return sorted(out, key=lambda i: (order.get(i.severity, 3), i.type, i.page))
 
-    return AuditFacts(True, row.id, row.target, f"{week.local(row.started_at):%a %d %b}", row.pages,
+    return AuditFacts(True, row.id, row.target, week.day(row.started_at), row.pages,
                       diff.previous_id is None, items(diff.new), items(diff.fixed), len(diff.still_open))
 
 
@@ -425,7 +425,7 @@ def job_health(project: Project, week: Week) -> list[JobHealth]:
         last = latest[job]
         week_runs = in_week[job]
         failed = [r for r in week_runs if r.status in ("failed", "interrupted")]
-        health = JobHealth(job, f"{week.local(last.started_at):%a %d %b %H:%M}", last.status,
+        health = JobHealth(job, week.when(last.started_at), last.status,
                            len(week_runs), len(failed), first_line(failed[-1].error) if failed else "")
         if last.status in ("failed", "interrupted"):
             health.problem = f"last run {last.status}"

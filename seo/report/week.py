@@ -39,18 +39,33 @@ class Week:
 
     @property
     def span(self) -> str:
-        """"16-22 Nov 2026", "30 Nov - 6 Dec 2026" across months; a rolling window says where
-        it ends: "24-30 Nov 2026, up to Mon 30 Nov 05:41"."""
+        """"Nov 16-22, 2026", "Nov 30 - Dec 6, 2026" across months; a rolling window says where
+        it ends: "Nov 24-30, 2026, up to Mon, Nov 30, 5:41 AM"."""
         s, e = self.start, self.end
         if s.month == e.month:
-            text = f"{s.day}-{e.day} {e:%b %Y}"
+            text = f"{s:%b} {s.day}-{e.day}, {e.year}"
         elif s.year == e.year:
-            text = f"{s.day} {s:%b} - {e.day} {e:%b %Y}"
+            text = f"{s:%b} {s.day} - {e:%b} {e.day}, {e.year}"
         else:
-            text = f"{s.day} {s:%b %Y} - {e.day} {e:%b %Y}"
+            text = f"{s:%b} {s.day}, {s.year} - {e:%b} {e.day}, {e.year}"
         if self.until is not None:
-            text += f", up to {self.local(self.until):%a %d %b %H:%M}"
+            text += f", up to {self.when(self.until)}"
         return text
+
+    def day(self, stamp: datetime) -> str:
+        """A naive UTC time from the store as the clinic's day: "Mon, Nov 23"."""
+        local = self.local(stamp)
+        return f"{local:%a, %b} {local.day}"
+
+    def when(self, stamp: datetime) -> str:
+        """The day and clock time: "Mon, Nov 23, 5:41 AM"."""
+        local = self.local(stamp)
+        return f"{self.day(stamp)}, {local.hour % 12 or 12}:{local:%M %p}"
+
+    def full_date(self, stamp: datetime) -> str:
+        """The full date: "Nov 23, 2026"."""
+        local = self.local(stamp)
+        return f"{local:%b} {local.day}, {local.year}"
 
     def previous(self, n: int = 1) -> Week:
         until = self.until - timedelta(weeks=n) if self.until is not None else None

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ..api import Project, refuse_examples
 from ..errors import NotConfigured, UserError
+from ..listing.api import settings_of as listing_settings
 from ..listing.client import GbpClient, connect
 from ..settings import GbpReviews, GbpSettings, Location
 from ..tables import gbp_reviews
@@ -21,10 +22,7 @@ from .templates import render_reply
 
 
 def settings_of(project: Project) -> tuple[GbpSettings, GbpReviews]:
-    gbp = project.site.config.integrations.gbp
-    if gbp is None:
-        raise NotConfigured("integrations.gbp is not set in config/site.yaml (see README, "
-                            "Google Business Profile)")
+    gbp = listing_settings(project)
     if not gbp.reviews.enabled:
         raise NotConfigured("integrations.gbp.reviews.enabled is false in config/site.yaml")
     if not gbp.account:

@@ -60,7 +60,7 @@ class ReviewFacts:
 
 
 def _item(row: dict, week: Week, names: dict[str, str]) -> ReviewItem:
-    return ReviewItem(f"{week.local(row['created']):%a %d %b}", row["stars"],
+    return ReviewItem(week.day(row['created']), row["stars"],
                       plain(row["reviewer"], 40) or "Anonymous",
                       plain(row["comment"], EXCERPT), row["reply"] is not None,
                       names.get(row["location"], ""))
