@@ -73,7 +73,7 @@ def test_the_monday_mail_shows_each_town_its_change_and_who_beats_the_clinic(see
     assert {"grid-town-01.png", "grid-town-02.png", "grid-trend-01.png", "grid-change-01-now.png",
             "grid-change-01-before.png"} <= names
     town_map = next(c for c in report.charts if c.name == "grid-town-01.png")
-    assert town_map.alt.startswith("Map of Alpha, 2026-11-16: at each grid point")
+    assert town_map.alt.startswith("Map of Alpha, Nov 16, 2026: at each grid point")
     assert f'alt="{town_map.alt}"' in html
     msg = compose(report, EmailSettings(), "seo@clinic.test", "Example Acupuncture")
     related = [p for p in msg.walk() if p.get_content_type() == "image/png"]
@@ -102,7 +102,7 @@ def test_not_configured_and_no_scan_this_week_are_said_plainly(mini):
     assert "Geo-grid tracking: not configured, add a `grid:` section" in text
     seed_grid_weeks(mini, date(2026, 11, 2), weeks=2)
     text = section(build_report(Project.open(mini), "2026-W47").text)
-    assert "No grid scan this week (the last was on 2026-11-02)." in text
+    assert "No grid scan this week (the last was on Nov 2, 2026)." in text
 
 
 def test_noise_band_is_learned() -> None:

@@ -216,7 +216,7 @@ def _town(project: Project, hist: History, slug: str, gds: list[GridDay], grid: 
     top3 = sum(sum(v) for v in cells.values())
     day = max(gd.day for gd in same)
     loc = town.location.geo if town else site.config.locations[0].geo
-    alt = (f"Map of {name}, {day.isoformat()}: at each grid point, for how many of {n} keywords the "
+    alt = (f"Map of {name}, {us_date(day)}: at each grid point, for how many of {n} keywords the "
            f"clinic is in the map pack (top 3). In the top 3 at {top3} of {measured} points x "
            f"keywords; {where} (for at least half the keywords).")
     hm = render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),

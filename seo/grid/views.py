@@ -220,7 +220,7 @@ def heatmap(site: Site, gd: GridDay, grid: Grid | None, tiles: object = None,
     dots = [Dot(p.lat, p.lng, p.measured, p.rank, changed=(p.row, p.col) in (changed or ()))
             for p in gd.points]
     where = where_text(gd.points, center, spacing)
-    alt = (f"Map of {name} for \"{gd.keyword}\" on {gd.day.isoformat()}: {summary_line(gd.us)}; "
+    alt = (f"Map of {name} for \"{gd.keyword}\" on {us_date(gd.day)}: {summary_line(gd.us)}; "
            f"{where}.")
     return render(dots, spacing_miles=spacing, center=center, clinic=(loc.lat, loc.lng),
                   area=grid.area if same and grid else None,
