@@ -186,5 +186,10 @@ from .grid.cli import grid  # noqa: E402
 main.add_command(grid)
 
 
+from .alerts.cli import alerts  # noqa: E402
+
+main.add_command(alerts)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,6 +11,7 @@ key, a driver's exception can print the database URL with its password. `redact`
 - secret-looking query parameters and JSON/`key=value` fields (api_key, key, token, password,
   client_secret, refresh_token, access_token, signature, ...);
 - Google access tokens (`ya29.`), refresh tokens (`1//`) and API keys (`AIza...`);
+- Slack and Teams (Office 365 connector) incoming-webhook URLs;
 - the values of secret-looking environment variables (`*PASSWORD*`, `*TOKEN*`, `*SECRET*`,
   `*KEY*`, `*AUTH*`, `*CREDENTIAL*`), as they are and base64-encoded.
 
@@ -52,6 +53,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bya29\.[0-9A-Za-z_\-]{10,}"), MASK),
     (re.compile(r"\b1//[0-9A-Za-z_\-]{20,}"), MASK),
     (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), MASK),
+    # incoming-webhook URLs: whoever has one can post to the channel
+    (re.compile(r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[^\s\"'<>]+", re.I), MASK),
+    (re.compile(r"https?://[a-z0-9.-]+\.webhook\.office\.com/[^\s\"'<>]+", re.I), MASK),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)",
                 re.S), MASK),
 ]

@@ -327,3 +327,74 @@ grid_scores = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("day", "source", "town", "keyword", "business", name="uq_grid_scores"),
 )
+
+
+# -- alerts (the watch job, `seo alerts`) ------------------------------------------------------------
+
+# One row per incident: a condition's finding under a stable key ("listing_drift:main:phone").
+# pending (seen, not yet for confirm_runs runs) -> open -> resolved; a key opens again as a new row.
+alert_incidents = sa.Table(
+    "alert_incidents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(256), nullable=False, index=True),
+    sa.Column("condition", sa.String(32), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),  # critical, warning
+    sa.Column("status", sa.String(16), nullable=False),  # pending, open, resolved
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default="[]"),  # JSON list of lines
+    sa.Column("data", sa.Text, nullable=False, default="{}"),  # JSON, the condition's own
+    sa.Column("seen_runs", sa.Integer, nullable=False, default=1),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("opened_at", sa.DateTime),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("last_notified", sa.DateTime),
+    sa.Column("reminders", sa.Integer, nullable=False, default=0),
+    sa.Column("acked_at", sa.DateTime),
+    sa.Column("acked_by", sa.String(128), nullable=False, default=""),
+    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("resolution", sa.Text, nullable=False, default=""),
+)
+# at most one unresolved incident per key, whoever writes (SQLite and PostgreSQL partial index)
+sa.Index("uq_alert_incident_live", alert_incidents.c.key, unique=True,
+         sqlite_where=alert_incidents.c.status != "resolved",
+         postgresql_where=alert_incidents.c.status != "resolved")
+
+# What happened to an incident that people are told about: opened, reminder, resolved; and tests.
+alert_events = sa.Table(
+    "alert_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Integer, index=True),  # NULL for a test message
+    sa.Column("kind", sa.String(16), nullable=False),  # opened, reminder, resolved, test
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default="[]"),  # JSON list of lines
+)
+
+# One message per event (or digest) per channel. `key` is the idempotency key, stored before the
+# message is sent: the webhook's Idempotency-Key header, the email's Message-ID. State: pending ->
+# sending -> sent; pending -> held (quiet hours) -> digested (into a digest row); a send whose
+# answer was lost -> unknown, never sent again; failed: refused for good, or given up.
+alert_deliveries = sa.Table(
+    "alert_deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("channel", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # event, digest, test
+    sa.Column("event_id", sa.Integer, index=True),  # NULL for a digest
+    sa.Column("digest_id", sa.Integer, index=True),  # the digest a held message went into
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_attempt", sa.DateTime),
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("error", sa.Text, nullable=False, default=""),
+)
+
+# What a condition remembers between runs (e.g. the fingerprint of the data it last judged, so a
+# run that finds nothing new skips the work). Written with the incidents, in one transaction.
+alert_memos = sa.Table(
+    "alert_memos", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)

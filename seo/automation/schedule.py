@@ -27,7 +27,8 @@ FILE = "config/schedule.yaml"
 # The steps of the weekly pipeline, in order, and every job `seo run` knows.
 STEPS = ("build_pages", "audit_site", "check_rankings", "check_grid", "sync_listing",
          "publish_posts", "fetch_insights", "check_reviews", "weekly_report")
-JOBS = (*STEPS, "weekly")
+# `watch` (alerts between reports) runs on its own, every half hour; never inside `weekly`.
+JOBS = (*STEPS, "weekly", "watch")
 
 # Clinic defaults (America/Denver). Rankings and listing drift run daily, except on Monday when
 # the weekly pipeline runs them itself just before the report; pages, audit, posts and the report
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "audit_site": {"cron": "0 3 * * 0", "enabled": False},
     "publish_posts": {"cron": "0 10 * * 2", "enabled": False},
     "weekly_report": {"cron": "0 7 * * 1", "enabled": False},
+    "watch": {"cron": "*/30 * * * *", "grace_minutes": 10},
     # Business Profile numbers (recent days again until Google's settle) and reviews, daily
     "fetch_insights": {"cron": "15 6 * * 0,2-6", "grace_minutes": 360},
     "check_reviews": {"cron": "45 6 * * 0,2-6", "grace_minutes": 360},

@@ -132,3 +132,13 @@ def check_reviews(project: Project, trigger: str = "manual") -> JobResult:
         lines.append(f"{len(low)} review(s) rated 1 or 2 stars wait for an answer: "
                      "`seo reviews draft`")
     return JobResult(counts, lines, error=error)
+
+
+def watch(project: Project) -> JobResult:
+    """Alerts between reports: a run with a message failed for good or of unknown fate fails
+    (someone should look); a condition that could not be checked is a line, not a failure
+    (it becomes its own incident when it lasts: check_failed)."""
+    from ..alerts.api import watch as run_watch
+
+    result = run_watch(project)
+    return JobResult(result.counts(), result.lines(), error=result.error)
