@@ -11,7 +11,7 @@ def run(project: Project, ctx: JobContext) -> JobResult:
     result = publish_posts(project, today=ctx.today, trigger=ctx.trigger)
     counts = {"created": len(result.created), "adopted": len(result.adopted),
               "rejected": len(result.rejected), "unresolved": len(result.unresolved),
-              "waiting": result.waiting}
+              "waiting": result.waiting, "not_live": result.not_live}
     lines = [f"rejected post for {page}: {name}" for page, name in result.rejected]
     lines += [f"unresolved post for {page}: the next run looks for it again"
               for page in result.unresolved]

@@ -1,4 +1,5 @@
-"""The whole week, in order: pages, audit, rankings, listing, posts, report (config: weekly.steps)."""
+"""The whole week, in order: pages, audit, publish, verify live, index status, rankings, listing,
+posts, report (config: weekly.steps)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,7 +11,6 @@ from .errors import UserError
 from .pages.build import BuildResult, Progress, build_pages, check_paths
 from .pages.plan import plan_site
 from .pages.render import DESCRIPTION_MAX, Renderer
-from .pages.write import SiteWriter
 from .site import Site, load_site
 from .store import Store, check_store, open_store
 
@@ -125,36 +123,19 @@ class PublishResult:
 
 
 def publish(project: Project, *, dry_run: bool = False) -> PublishResult:
-    """Copy the built site to the publish target (a local folder), refusing while examples remain.
-
-    The target is checked before anything is written (`seo.safety`); only files an earlier publish
-    wrote there (its manifest) are ever deleted, and a file it did not write is never replaced."""
-    site = project.site
-    refuse_examples(site, "publish")
-    safety.check_outputs(site)
-    src = built_folder(project)
-    target = site.path(site.config.site.publish.path)
-    files = [rel for rel in safety.regular_files(src, site.config.site.output)
-             if rel != safety.MANIFEST]
-    data = {rel: (src / rel).read_bytes() for rel in files}
-    new = {rel: hashlib.sha256(body).hexdigest() for rel, body in data.items()}
-    with SiteWriter(target, dry_run=dry_run) as writer:  # one publish at a time from here
-        manifest = safety.Manifest.load(target)
-        current = safety.current_hashes(target, set(manifest.files) | set(new))
-        plan = safety.plan_deletions(manifest, new, current)
-        if plan.conflicts:
-            raise UserError(f"publish refused: {target / plan.conflicts[0]} exists and was not "
-                            f"written by seo publish ({len(plan.conflicts)} such file(s)); move "
-                            "them away (seo never replaces or deletes files it did not write)",
-                            file="config/site.yaml", key="site.publish.path")
-        for rel in files:
-            writer.put(rel, data[rel])
-        for rel in plan.delete:
-            writer.delete(rel)
-        kept = {rel: manifest.files[rel] for rel in plan.kept}
-        owned = safety.Manifest({**kept, **new})
-        if owned.files != manifest.files:
-            writer.put(safety.MANIFEST, owned.dumps())
-        written, deleted = writer.commit()
-        copied = written - (safety.MANIFEST in writer.changed)
-    return PublishResult(target, copied, deleted, dry_run, plan.delete, plan.kept)
+    """Copy the built site to the first folder target (the old single-folder API; `seo publish` and
+    the weekly job use seo.publish.publish_site for every target). The folder target checks the
+    target against the project and deletes only what its manifest says it wrote (`seo.safety`)."""
+    from .publish.api import publish_site
+    from .settings import FolderTarget
+    folders = [t for t in project.site.config.site.publish if isinstance(t, FolderTarget)]
+    if not folders:
+        raise UserError("no folder target in site.publish", file="config/site.yaml",
+                        key="site.publish")
+    report = publish_site(project, target=folders[0].label, dry_run=dry_run, audit=False)
+    done = report.targets[0]
+    counts = done.counts()
+    deleted = [c.item for c in done.changes if c.action == "remove"]
+    kept = [c.item for c in done.changes if c.action == "skip"]
+    return PublishResult(project.site.path(folders[0].path), counts["create"] + counts["update"],
+                         counts["remove"], dry_run, deleted, kept)

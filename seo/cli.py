@@ -123,27 +123,6 @@ def preview(root: Path, port: int, host: str) -> None:
         click.echo("stopped")
 
 
-@main.command()
-@root_option
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be copied and list what would be deleted; change nothing.")
-def publish(root: Path, dry_run: bool) -> None:
-    """Copy the built site to the publish target; refuses while example values remain.
-
-    Only files an earlier `seo publish` wrote there are ever deleted (the target's
-    .seo-manifest.json lists them); a target overlapping the project is refused."""
-    project = api.Project.open(root)
-    result = api.publish(project, dry_run=dry_run)
-    if dry_run:
-        click.echo(f"would copy {result.copied} files, delete {result.deleted} -> {result.target}")
-    else:
-        click.echo(f"copied {result.copied} files, deleted {result.deleted} -> {result.target}")
-    for rel in result.deleted_files:
-        click.echo(f"  {'would delete' if dry_run else 'deleted'} {rel}")
-    for rel in result.kept_files:
-        click.echo(f"  left {rel}: no longer published, but changed since seo wrote it")
-
-
 from .listing.cli import listing as _listing  # noqa: E402
 
 main.add_command(_listing)
@@ -169,6 +148,13 @@ main.add_command(schedule)
 from .report.cli import report  # noqa: E402
 
 main.add_command(report)
+
+
+from .publish.cli import inspect, publish, verify  # noqa: E402
+
+main.add_command(publish)
+main.add_command(verify)
+main.add_command(inspect)
 
 
 from .insights.cli import insights  # noqa: E402

@@ -20,7 +20,9 @@ class UserError(Exception):
             where = f"{file}:{line}: " if line else f"{file}: "
         if key:
             where += f"{key}: "
-        super().__init__(one_line(redact(f"{where}{message}")))
+        # only the message is outside text: a key such as `site.publish.key` must not read as a
+        # "key: value" credential to the redaction
+        super().__init__(one_line(f"{where}{redact(message)}"))
 
 
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+\s*")

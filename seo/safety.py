@@ -107,9 +107,14 @@ def check_target(site: Site, target: Path, key: str, *, itself: str | None = Non
 def check_outputs(site: Site) -> Path:
     """Every folder the tool writes and deletes in, checked before anything is written; returns
     the build output."""
+    from .settings import FolderTarget
+
     out = check_target(site, site.path(site.config.site.output), "site.output", itself=OUTPUT)
-    if site.config.site.publish.target == "folder":
-        check_target(site, site.path(site.config.site.publish.path), "site.publish.path")
+    targets = site.config.site.publish
+    for i, target in enumerate(targets):
+        if isinstance(target, FolderTarget):
+            key = "site.publish" if len(targets) == 1 else f"site.publish[{i}]"
+            check_target(site, site.path(target.path), f"{key}.path")
     return out
 
 

@@ -188,6 +188,81 @@ gbp_edits = sa.Table(
 )
 
 
+# -- publish: targets, verify live, index status -----------------------------------------------------
+
+# One row per page per publish target: what that target holds now, as the tool last wrote it.
+published_pages = sa.Table(
+    "published_pages", metadata,
+    sa.Column("target", sa.String(64), primary_key=True),  # the target's name
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),  # pages.content_hash it holds
+    sa.Column("remote_id", sa.String(128), nullable=False, default=""),  # WordPress id, release
+    sa.Column("state", sa.String(16), nullable=False),  # published, draft, edited, conflict
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("published_on", sa.Date),  # when it last received this content
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# One row per publish (or rollback, or dry run) per target.
+publishes = sa.Table(
+    "publishes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, index=True),
+    sa.Column("target", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # folder, ssh, wordpress
+    sa.Column("action", sa.String(16), nullable=False),  # publish, rollback
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failed, dry-run
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+    sa.Column("release", sa.String(128), nullable=False, default=""),  # ssh release switched to
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# The page's life after the build: published, verified live, and what Google's index says of it.
+page_status = sa.Table(
+    "page_status", metadata,
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("published_hash", sa.String(64)),  # pages.content_hash last published
+    sa.Column("published_on", sa.Date),
+    sa.Column("live_hash", sa.String(64)),  # pages.content_hash last verified on the live site
+    sa.Column("live_on", sa.Date),  # first day this content was verified live
+    sa.Column("live_url", sa.String(1024), nullable=False, default=""),
+    sa.Column("checked_at", sa.DateTime),  # last live check
+    sa.Column("problem", sa.Text, nullable=False, default=""),  # why the last live check failed
+    sa.Column("inspected_hash", sa.String(64)),  # content inspected by the URL Inspection API
+    sa.Column("inspected_on", sa.Date),
+    sa.Column("verdict", sa.String(16), nullable=False, default=""),  # PASS, NEUTRAL, FAIL
+    sa.Column("coverage", sa.String(256), nullable=False, default=""),
+    sa.Column("google_canonical", sa.String(1024), nullable=False, default=""),
+    sa.Column("user_canonical", sa.String(1024), nullable=False, default=""),
+    sa.Column("last_crawl", sa.DateTime),
+    sa.Column("indexed_on", sa.Date),  # first inspection that found it indexed (verdict PASS)
+)
+
+# Every URL Inspection call (the quota is counted from here: per property, per day).
+index_inspections = sa.Table(
+    "index_inspections", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("property", sa.String(256), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("path", sa.String(512), nullable=False, index=True),
+    sa.Column("url", sa.String(1024), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failed
+    sa.Column("verdict", sa.String(16), nullable=False, default=""),
+    sa.Column("coverage", sa.String(256), nullable=False, default=""),
+    sa.Column("indexing_state", sa.String(64), nullable=False, default=""),
+    sa.Column("robots_state", sa.String(64), nullable=False, default=""),
+    sa.Column("page_fetch", sa.String(64), nullable=False, default=""),
+    sa.Column("google_canonical", sa.String(1024), nullable=False, default=""),
+    sa.Column("user_canonical", sa.String(1024), nullable=False, default=""),
+    sa.Column("last_crawl", sa.DateTime),
+    sa.Column("link", sa.String(1024), nullable=False, default=""),  # inspectionResultLink
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_index_inspections_quota", "property", "day"),
+)
+
+
 # -- insights (Business Profile Performance API) -------------------------------------------------
 
 # One row per location, day and metric. `value` NULL: Google has not given a number (yet); a

@@ -24,12 +24,31 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+def as_written(loc: tuple[int | str, ...], data: object) -> tuple[int | str, ...]:
+    """The key path as the file has it: a list index a validator added (one mapping accepted where
+    a list of them is, e.g. `site.publish`) is left out."""
+    out: list[int | str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, dict):
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
 def validate_model(model: type[M], located: Located, prefix: str = "") -> M:
     try:
         return model.model_validate(located.data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = as_written(loc, located.data)
         path = key_path(loc)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":

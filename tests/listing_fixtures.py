@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from listing_support import NAME, FakeClock, booking_uri, configure, live_location, write_token
+from publish_support import serve_from, served
 from servers.gbp import GbpServer
 
 from seo.api import Project
@@ -27,13 +28,15 @@ def gbp(clock: FakeClock) -> Iterator[GbpServer]:
 
 
 @pytest.fixture
-def root(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def root(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     configure(mini, gbp)
     token = tmp_path / "token.json"
     write_token(token, gbp)
     monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
     monkeypatch.delenv("SEO_GOOGLE_SERVICE_ACCOUNT", raising=False)
-    return mini
+    with served(mini / "build/public") as url:  # the "live site": posts need pages verified live
+        serve_from(mini, url)
+        yield mini
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import REPO
 from listing_support import NAME, TODAY, FakeClock, configure, live_location, write_token
+from publish_support import make_live, serve_from, served
 from servers.gbp import GbpServer
 
 from seo import api as seo_api
@@ -40,16 +42,21 @@ def states(project: Project) -> dict[str, str]:
 
 
 @pytest.fixture
-def slow(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Project:
-    """The fixture site, its Business Profile client giving up after 0.3 s."""
+def slow(mini: Path, gbp: GbpServer, monkeypatch: pytest.MonkeyPatch,
+         tmp_path: Path) -> Iterator[Project]:
+    """The fixture site, published and verified live (only live pages are posted), its Business
+    Profile client giving up after 0.3 s."""
     configure(mini, gbp, "    timeout: 0.3\n    posts: {lookup_wait: 4, poll_attempts: 1}\n")
     token = tmp_path / "token.json"
     write_token(token, gbp)
     monkeypatch.setenv("SEO_GOOGLE_TOKEN", str(token))
-    project = Project.open(mini)
-    gbp.add_location(NAME, live_location(project))
-    seo_api.build(project, today=TODAY)
-    return project
+    with served(mini / "build/public") as url:
+        serve_from(mini, url)
+        project = Project.open(mini)
+        gbp.add_location(NAME, live_location(project))
+        seo_api.build(project, today=TODAY)
+        make_live(project, TODAY)
+        yield project
 
 
 def client_of(project: Project, clock: FakeClock) -> GbpClient:
@@ -162,9 +169,12 @@ def test_two_processes_posting_at_once_keep_the_edit_limit(
                          "kinds: [home, areas, town, condition, town_condition]}\n")
     token = tmp_path / "token.json"
     write_token(token, gbp)
-    project = Project.open(mini)
-    gbp.add_location(NAME, live_location(project))
-    seo_api.build(project, today=TODAY)
+    with served(mini / "build/public") as url:
+        serve_from(mini, url)
+        project = Project.open(mini)
+        gbp.add_location(NAME, live_location(project))
+        seo_api.build(project, today=TODAY)
+        make_live(project, TODAY)  # only pages verified live are posted
     env = {**os.environ, "SEO_GOOGLE_TOKEN": str(token)}
     env.pop("SEO_GOOGLE_SERVICE_ACCOUNT", None)
     procs = [subprocess.Popen([sys.executable, "-m", "seo", "listing", "posts", "--root", str(mini)],

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from conftest import run_seo
 from listing_support import ACCOUNT, NAME, TODAY, FakeClock
+from publish_support import make_live
 from servers.gbp import GbpServer
 
 from seo import api as seo_api
@@ -35,6 +36,7 @@ PARENT = f"{ACCOUNT}/{NAME}"
 @pytest.fixture
 def built(project: Project) -> Project:
     seo_api.build(project, today=TODAY)
+    make_live(project, TODAY)  # published and verified live: only such pages are posted
     return project
 
 
@@ -62,6 +64,24 @@ def test_one_post_per_new_page(built: Project, client: GbpClient, gbp: GbpServer
     third = api.publish_posts(built, client=client, today=TODAY, sleep=clock.sleep)
     assert not third.created and not third.planned
     assert len(keys(gbp)) == len(set(keys(gbp))) == len(rows)
+
+
+def test_only_pages_verified_live_are_posted(project: Project, root: Path, client: GbpClient,
+                                             gbp: GbpServer, clock: FakeClock) -> None:
+    from seo.publish.api import publish_site
+    from seo.publish.verify import verify_live
+    seo_api.build(project, today=TODAY)
+    built_only = api.publish_posts(project, client=client, today=TODAY, sleep=clock.sleep)
+    assert not built_only.planned and not gbp.all_posts()
+    assert "page(s) not verified live with their current content" in built_only.warnings[-1]
+    publish_site(project, audit=False, today=TODAY)
+    (root / "build/public/alpha/knee-pain/index.html").unlink()  # lost on the way to the server
+    result = verify_live(project, today=TODAY)
+    assert [c.path for c in result.failed] == ["/alpha/knee-pain/"]
+    assert result.failed[0].problems[0] == "main content not found"  # a folder listing, not the page
+    posted = api.publish_posts(project, client=client, today=TODAY, sleep=clock.sleep)
+    assert posted.planned and "/alpha/knee-pain/" not in {p.page for p in posted.planned}
+    assert posted.not_live == 1
 
 
 def test_dropped_connection_on_create_makes_no_duplicate(built: Project, client: GbpClient,
@@ -126,6 +146,7 @@ def test_substantial_change_and_weekly_rotation(built: Project, root: Path, clie
     later = week + timedelta(days=1)
     project = Project.open(root)
     seo_api.build(project, today=later)
+    make_live(project, later)
     changed = api.publish_posts(project, client=client, today=later, sleep=clock.sleep)
     assert [(p.reason, p.page) for p in changed.planned] == [("changed", "/alpha/knee-pain/")]
 
@@ -157,6 +178,7 @@ def test_cli_posts_dry_run_and_send(root: Path, gbp: GbpServer, monkeypatch: pyt
                                     ) -> None:
     gbp.add_location(NAME, {"title": "x"})
     seo_api.build(Project.open(root))
+    make_live(Project.open(root))
     proc = cli("listing", "posts", "--dry-run", "--root", str(root))
     assert proc.exit_code == 0, proc.output
     assert proc.stdout.count("would post [new]") == 5 and not gbp.log

@@ -125,9 +125,10 @@ def test_publish_deletes_only_what_it_wrote(built: Path) -> None:
 
     dry = run_cli("publish", "--dry-run", "--root", str(built))
     assert dry.code == 0, dry.stderr
-    assert "  would delete beta-springs/index.html" in dry.stdout
-    assert "  would delete beta-springs/knee-pain/index.html" in dry.stdout
-    assert "left beta-springs/wrist-pain/index.html" in dry.stdout
+    assert "  would remove beta-springs/index.html" in dry.stdout
+    assert "  would remove beta-springs/knee-pain/index.html" in dry.stdout
+    assert ("  skip beta-springs/wrist-pain/index.html (no longer published, but changed since seo "
+            "wrote it; left)") in dry.stdout
     assert (target / "beta-springs/index.html").exists()  # dry run: nothing deleted
 
     ran = run_cli("publish", "--root", str(built))

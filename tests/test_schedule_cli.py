@@ -72,7 +72,8 @@ def test_list_and_cron_show_every_job(mini: Path) -> None:
     listed = run_seo("schedule", "list", "--root", str(mini))
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["build_pages", "audit_site", "check_rankings",
+    assert [line.split()[0] for line in lines] == ["build_pages", "audit_site", "publish_site",
+                                                   "verify_live", "inspect_index", "check_rankings",
                                                    "check_grid", "sync_listing", "publish_posts",
                                                    "fetch_insights", "check_reviews", "weekly_report",
                                                    "weekly", "watch"]

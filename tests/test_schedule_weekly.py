@@ -21,6 +21,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from conftest import REPO, run_seo
 from listing_support import ACCOUNT, NAME, configure, live_location, write_token
+from publish_support import serve_from, served
 from schedule_support import run_rows, write_schedule
 from servers.gbp import GbpServer
 from servers.search_console import SearchConsoleServer, daily_rows
@@ -112,19 +113,29 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
                    "303-555-0142", reviewer="Eve", created=written.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     lines: list[str] = []
-    outcome = run_job("weekly", mini, echo=lines.append)
+    with served(mini / "build/public") as url:  # the live site: the publish folder, served
+        serve_from(mini, url)
+        outcome = run_job("weekly", mini, echo=lines.append)
 
     text = "\n".join(lines)
     assert outcome.status == "ok", text
     assert outcome.counts["steps"] == {s: "ok" for s in (
-        "build_pages", "audit_site", "check_rankings", "check_grid", "sync_listing", "publish_posts",
-        "fetch_insights", "check_reviews", "weekly_report")}, text
+        "build_pages", "audit_site", "publish_site", "verify_live", "inspect_index", "check_rankings",
+        "check_grid", "sync_listing", "publish_posts", "fetch_insights", "check_reviews",
+        "weekly_report")}, text
     # every step recorded, inside the pipeline
     rows = {r["job"]: r for r in run_rows(Project.open(mini).store.engine)}
     for step in outcome.counts["steps"]:
         assert rows[step]["status"] == "ok" and rows[step]["trigger"] == "weekly"
     assert json.loads(rows["build_pages"]["counts"])["written"] > 0
     assert json.loads(rows["audit_site"]["counts"])["target"] == "built"
+    files = sum(1 for p in (mini / "build/site").rglob("*") if p.is_file())
+    assert json.loads(rows["publish_site"]["counts"])["created"] == files  # pages, images, sitemap...
+    assert "audit of the build (reused" in text  # the audit step's audit of the build gates it
+    pages = len(Project.open(mini).store.page_rows())
+    assert json.loads(rows["verify_live"]["counts"])["live"] == pages
+    assert len(sc.inspections) == pages
+    assert {i["siteUrl"] for i in sc.inspections} == {"sc-domain:clinic.test"}
     assert json.loads(rows["check_rankings"]["counts"])["sources"] == {"search_console": "ok",
                                                                        "dataforseo": "ok"}
     assert sc.queries and serp.total > 0
@@ -167,6 +178,9 @@ def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
     out = result.stdout
     assert out.startswith("build_pages: ok: planned ")
     assert "audit_site: ok: target built" in out
+    assert "publish_site: not configured: publish refused: " in out and "example values remain" in out
+    assert "verify_live: not configured: business.url is still an example value" in out
+    assert "inspect_index: not configured: set integrations.search_console" in out
     assert "check_rankings: not configured: search_console: set integrations.search_console" in out
     assert "check_grid: not configured: grid: add a `grid:` section to config/site.yaml" in out
     assert "sync_listing: not configured: integrations.gbp is not set" in out
@@ -205,7 +219,8 @@ def test_monday_0530_mail_contains_that_mornings_work(mini: Path, servers: Any, 
     serp.set_rank("knee pain acupuncture alpha", organic=2)
 
     lines: list[str] = []
-    with time_machine.travel(MONDAY_0530, tick=True):
+    with served(mini / "build/public") as url, time_machine.travel(MONDAY_0530, tick=True):
+        serve_from(mini, url)  # the live site: the publish folder, served
         outcome = run_job("weekly", mini, trigger="schedule", echo=lines.append)
     assert outcome.status == "ok", "\n".join(lines)
     assert len(inbox.messages) == 1
@@ -222,6 +237,7 @@ def test_monday_0530_mail_contains_that_mornings_work(mini: Path, servers: Any, 
     for step in ("build_pages", "audit_site", "check_rankings", "sync_listing", "publish_posts"):
         assert f"- {step}: last run Mon, Nov 30, 5:3" in text, step
     assert "No job has run yet" not in text
-    # built is not published: the report says so instead of calling built pages live
-    assert "published and live on the website is not tracked yet" in text
+    # built, published and verified live are three facts, each counted from that morning's run
+    pages = len(Project.open(mini).store.page_rows())
+    assert f"Of {pages} built pages: {pages} published, {pages} verified live." in text
     assert " live and indexable" not in text

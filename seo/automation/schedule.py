@@ -25,8 +25,9 @@ from ..yamlio import Located, load_yaml
 FILE = "config/schedule.yaml"
 
 # The steps of the weekly pipeline, in order, and every job `seo run` knows.
-STEPS = ("build_pages", "audit_site", "check_rankings", "check_grid", "sync_listing",
-         "publish_posts", "fetch_insights", "check_reviews", "weekly_report")
+STEPS = ("build_pages", "audit_site", "publish_site", "verify_live", "inspect_index", "check_rankings",
+         "check_grid", "sync_listing", "publish_posts", "fetch_insights", "check_reviews",
+         "weekly_report")
 # `watch` (alerts between reports) runs on its own, every half hour; never inside `weekly`.
 JOBS = (*STEPS, "weekly", "watch")
 
@@ -40,6 +41,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "build_pages": {"cron": "0 5 * * 1", "enabled": False},
     "check_grid": {"cron": "0 5 * * 1", "enabled": False},  # weekly, inside `weekly`
     "audit_site": {"cron": "0 3 * * 0", "enabled": False},
+    "publish_site": {"cron": "15 5 * * 1", "enabled": False},
+    "verify_live": {"cron": "0 8 * * *", "enabled": False},
+    "inspect_index": {"cron": "0 9 * * *", "enabled": False},
     "publish_posts": {"cron": "0 10 * * 2", "enabled": False},
     "weekly_report": {"cron": "0 7 * * 1", "enabled": False},
     "watch": {"cron": "*/30 * * * *", "grace_minutes": 10},

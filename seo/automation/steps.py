@@ -98,6 +98,49 @@ def weekly_report(project: Project, week: str | None = None) -> JobResult:
     return JobResult(counts, lines, error="; ".join(earlier.failures + delivery.failures))
 
 
+def publish_site(project: Project, today: date | None = None, trigger: str = "manual") -> JobResult:
+    """The build to every publish target, behind the audit gate. While example values remain (a
+    fresh clone) the step is skipped, not failed: there is nothing real to publish yet."""
+    from ..publish.api import publish_site as publish
+    from ..publish.api import refusal
+
+    why = refusal(project.site)
+    if why:
+        raise NotConfigured(f"publish refused: {why}")
+    report = publish(project, today=today, trigger=trigger)
+    totals = {a: sum(r.counts()[a] for r in report.targets) for a in
+              ("create", "update", "remove", "unchanged", "skip")}
+    counts: dict[str, Any] = {"created": totals["create"], "updated": totals["update"],
+                              "removed": totals["remove"], "unchanged": totals["unchanged"],
+                              "skipped": totals["skip"],
+                              "requests": sum(r.requests for r in report.targets),
+                              "targets": report.counts()}
+    lines = report.lines(verbose=False)
+    error = "; ".join(f"{name}: {exc}" for name, exc in report.failures)
+    return JobResult(counts, lines, error=error)
+
+
+def verify_live(project: Project, today: date | None = None) -> JobResult:
+    """Every new or changed published page fetched from the live site; failures fail the step."""
+    from ..publish.verify import verify_live as verify
+
+    result = verify(project, today=today)
+    lines = result.lines()
+    if result.waiting:
+        lines.append(f"{result.waiting} page(s) built but not published with their current content")
+    error = f"{len(result.failed)} page(s) not live" if result.failed else ""
+    return JobResult({**result.counts(), "waiting": result.waiting}, lines, error=error)
+
+
+def inspect_index(project: Project, today: date | None = None) -> JobResult:
+    """URL Inspection for new and changed live pages, within the property's quota."""
+    from ..publish.index_status import inspect_pages
+
+    result = inspect_pages(project, today=today)
+    return JobResult({**result.counts(), "used_today": result.used_today}, result.lines(),
+                     error=result.error)
+
+
 def fetch_insights(project: Project, today: date | None = None, trigger: str = "manual") -> JobResult:
     """Business Profile numbers: new days, and recent days again until Google's numbers settle."""
     from ..insights.api import check_insights, check_lines

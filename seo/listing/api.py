@@ -139,6 +139,10 @@ def publish_posts(project: Project, *, client: GbpClient | None = None, dry_run:
         if loc.gbp_location:
             todo.append((loc, plan_posts(site, project.store, settings, loc, today, result)))
     result.planned = [p for _, plans in todo for p in plans]
+    if result.not_live:
+        result.warnings.append(f"{result.not_live} page(s) not verified live with their current "
+                               "content: no posts for them until `seo publish` and `seo verify` "
+                               "find them on the live site")
     if dry_run:
         return result
     refuse_examples(site, "listing posts")

@@ -26,7 +26,7 @@ from ..pages.guard import main_text
 from ..settings import GbpSettings, Location
 from ..site import Site
 from ..store import Store, now, pages
-from ..tables import listing_posts
+from ..tables import listing_posts, page_status
 from .client import GbpClient, GoogleError, Sleep, Unanswered
 from .desired import utm
 
@@ -59,6 +59,7 @@ class PostsResult:
     live: int = 0
     processing: int = 0
     waiting: int = 0  # candidates left for the next run (max_per_run)
+    not_live: int = 0  # pages not verified live with their current content: never posted
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
@@ -106,7 +107,12 @@ def plan_posts(site: Site, store: Store, settings: GbpSettings, loc: Location, t
         posted = [dict(r._mapping) for r in conn.execute(
             sa.select(listing_posts).where(listing_posts.c.location == loc.id)
             .order_by(listing_posts.c.created_on, listing_posts.c.key))]
+        live = dict(conn.execute(sa.select(page_status.c.path, page_status.c.live_hash)).all())
     rows = [r for r in rows if r["indexable"] and _serves(site, loc, r)]
+    # only pages verified live with this content (`seo verify`): a post never links to a 404
+    result.not_live = max(result.not_live,
+                          sum(1 for r in rows if live.get(r["path"]) != r["content_hash"]))
+    rows = [r for r in rows if live.get(r["path"]) == r["content_hash"]]
     done = {p["key"] for p in posted if p["state"] != "SENDING"}
     posted = [p for p in posted if p["key"] in done]  # a SENDING row is retried (and looked up)
     last: dict[str, dict[str, Any]] = {}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..api import Project
     from ..rankings.keywords import Keyword
     from ..rankings.movements import Movement
+    from .lifecycle import LifecycleFacts
 
 MAX_RANK_ROWS = 24  # town x condition rows in the table (the most telling first)
 MAX_LIST = 8  # items listed per section before "and N more"
@@ -190,15 +191,21 @@ class Facts:
     summary: list[str] = field(default_factory=list)
     insights: InsightsFacts = field(default_factory=lambda: InsightsFacts(False))
     reviews: ReviewFacts = field(default_factory=lambda: ReviewFacts(False))
+    lifecycle: LifecycleFacts | None = None  # each page: built, published, live, indexed
     grid: Any = None  # seo.grid.report.GridFacts: the map-pack section
 
 
 def gather(project: Project, week: Week) -> Facts:
+    from .lifecycle import lifecycle_facts
     facts = Facts(week=week, business=project.site.config.business.name,
                   rankings=rankings_facts(project, week),
                   search_console=search_console_facts(project, week),
                   pages=page_facts(project, week), listing=listing_facts(project, week),
-                  audit=audit_facts(project, week), jobs=job_health(project, week))
+                  audit=audit_facts(project, week), jobs=job_health(project, week),
+                  lifecycle=lifecycle_facts(project, week))
+    if facts.lifecycle is not None and facts.lifecycle.tracked:  # the publish stage tracks them
+        facts.pages.published = facts.lifecycle.totals.get("published", 0)
+        facts.pages.live = facts.lifecycle.totals.get("live", 0)
     facts.insights = insights_facts(project, week)
     facts.reviews = reviews_facts(project, week)
     from ..grid.report import grid_facts  # the map-pack section gathers its own facts
@@ -461,6 +468,10 @@ def next_actions(f: Facts) -> list[str]:
                     f"and run `seo listing posts`.")
     if f.listing.failed:
         acts.append(f"{len(f.listing.failed)} Business Profile change(s) failed: run `seo listing plan`.")
+    if f.lifecycle and f.lifecycle.attention:
+        first = f.lifecycle.attention[0]
+        acts.append(f"{f.lifecycle.needing} page(s) need attention (see Page lifecycle), first "
+                    f"{first.path}: {first.what}.")
     if f.listing.drift:
         acts.append(f"Review {len(f.listing.drift)} Business Profile field(s) that differ from ours "
                     f"(`seo listing drift`), e.g. {f.listing.drift[0]}.")

@@ -14,6 +14,10 @@ speaking Google's JSON shapes and errors, for the real google-api-python-client 
 
 `server.queries` holds each query's JSON body (paging is visible as startRow), `server.tokens` the
 token requests. Rows are filtered by the body's startDate/endDate and paged by startRow/rowLimit.
+
+URL Inspection (urlInspection.index.inspect): `server.inspections` holds each request's body; a URL
+answers "URL is unknown to Google" until `server.indexed(url)` (or `server.index_status[url] = {...}`)
+says otherwise; a URL outside the property answers 403 as Google does.
 """
 
 from __future__ import annotations
@@ -76,6 +80,8 @@ class SearchConsoleServer:
         self.faults: list[Fault] = []
         self.queries: list[dict[str, Any]] = []
         self.sites: list[str] = []
+        self.inspections: list[dict[str, Any]] = []
+        self.index_status: dict[str, dict[str, Any]] = {}
         self.tokens: list[dict[str, list[str]]] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -91,6 +97,33 @@ class SearchConsoleServer:
 
     def fault(self, status: int = 0, body: bytes | None = None, times: int | None = 1) -> None:
         self.faults.append(Fault(status, body, times))
+
+    def indexed(self, url: str, google_canonical: str | None = None,
+                coverage: str = "Submitted and indexed", verdict: str = "PASS") -> None:
+        """Google's answer for `url` from now on (indexed, by default under its own canonical)."""
+        self.index_status[url] = {
+            "verdict": verdict, "coverageState": coverage, "robotsTxtState": "ALLOWED",
+            "indexingState": "INDEXING_ALLOWED", "pageFetchState": "SUCCESSFUL",
+            "lastCrawlTime": "2026-11-20T08:15:00Z", "crawledAs": "MOBILE",
+            "googleCanonical": google_canonical or url, "userCanonical": url,
+            "sitemap": [], "referringUrls": []}
+
+    def _inspect(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        url, site = str(body.get("inspectionUrl", "")), str(body.get("siteUrl", ""))
+        host = urlsplit(url).hostname or ""
+        inside = (host == site[len("sc-domain:"):] or host.endswith("." + site[len("sc-domain:"):])
+                  if site.startswith("sc-domain:") else url.startswith(site))
+        if not url or not inside:
+            return 403, error_body(403, "You do not own this site, or the inspected URL is not part "
+                                        "of this property.")
+        status = self.index_status.get(url) or {
+            "verdict": "NEUTRAL", "coverageState": "URL is unknown to Google",
+            "robotsTxtState": "ROBOTS_TXT_STATE_UNSPECIFIED",
+            "indexingState": "INDEXING_STATE_UNSPECIFIED",
+            "pageFetchState": "PAGE_FETCH_STATE_UNSPECIFIED"}
+        link = f"https://search.google.com/search-console/inspect?resource_id={site}&id={url}"
+        return 200, {"inspectionResult": {"inspectionResultLink": link, "indexStatusResult": status,
+                                          "mobileUsabilityResult": {"verdict": "PASS"}}}
 
     def authorized_user(self) -> dict[str, Any]:
         """What `seo auth google` stores, pointing at this server's token endpoint."""
@@ -131,21 +164,22 @@ class SearchConsoleServer:
                                       "token_type": "Bearer"})
                     return
                 prefix, suffix = "/webmasters/v3/sites/", "/searchAnalytics/query"
-                if not (path.startswith(prefix) and path.endswith(suffix)):
+                inspect = path == "/v1/urlInspection/index:inspect"
+                if not inspect and not (path.startswith(prefix) and path.endswith(suffix)):
                     self.answer(404, error_body(404, "Requested entity was not found."))
                     return
                 if server.require_token and self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
                     self.answer(401, error_body(401, "Request had invalid authentication credentials."))
                     return
-                site = unquote(path[len(prefix):-len(suffix)])
                 try:
                     body = json.loads(data or b"{}")
                 except ValueError:
                     self.answer(400, error_body(400, "Invalid JSON payload received."))
                     return
+                site = str(body.get("siteUrl", "")) if inspect else unquote(path[len(prefix):-len(suffix)])
                 with server._lock:
                     server.sites.append(site)
-                    server.queries.append(body)
+                    (server.inspections if inspect else server.queries).append(body)
                     fault = server.faults[0] if server.faults else None
                     if fault is not None and fault.times is not None:
                         fault.times -= 1
@@ -159,6 +193,9 @@ class SearchConsoleServer:
                                429: "Quota exceeded for quota metric 'Queries'."}.get(
                             fault.status, "Backend error.")
                         self.answer(fault.status, error_body(fault.status, msg))
+                    return
+                if inspect:
+                    self.answer(*server._inspect(body))
                     return
                 self.answer(200, server._query(body))
 
