@@ -71,6 +71,9 @@ def check_jobs_config(site: Site) -> None:
     check_store(site.config.site.store, site.root)
     load_schedule(site.root)
     build_keywords(site)
+    if site.config.grid is not None:  # grid towns, boundary files and keyword patterns
+        from .grid.config import build_grids
+        build_grids(site)
     integrations = site.config.integrations
     files = [("integrations.email.ca_file", integrations.email and integrations.email.ca_file),
              ("integrations.search_console.service_account_file",

@@ -19,7 +19,8 @@ LAZY = {"listing": "seo.listing.cli:listing", "audit": "seo.audit.cli:audit",
         "report": "seo.report.cli:report", "fleet": "seo.fleet.cli:fleet",
         "insights": "seo.insights.cli:insights", "reviews": "seo.reviews.cli:reviews",
         "alerts": "seo.alerts.cli:alerts", "publish": "seo.publish.cli:publish",
-        "verify": "seo.publish.cli:verify", "inspect": "seo.publish.cli:inspect"}
+        "verify": "seo.publish.cli:verify", "inspect": "seo.publish.cli:inspect",
+        "grid": "seo.grid.cli:grid"}
 
 
 class LazySeoGroup(SeoGroup):
@@ -145,8 +146,6 @@ def preview(root: Path, port: int, host: str) -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped")
-
-
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -362,6 +362,61 @@ lock_holders = sa.Table(
 )
 
 
+# -- grid (geo-grid map-pack scans) -------------------------------------------------------------------
+
+# One row per point of a town's grid, keyword and day: our maps rank there (NULL: not found within
+# the depth fetched, or not measured, told apart by `measured`), the top-3 businesses and every
+# business found with its rank (JSON). `grid` is the geometry's key: points are compared across
+# days only within one geometry.
+grid_points = sa.Table(
+    "grid_points", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),  # the SERP provider
+    sa.Column("town", sa.String(128), nullable=False),
+    sa.Column("keyword", sa.String(256), nullable=False),
+    sa.Column("grid", sa.String(16), nullable=False),
+    sa.Column("row", sa.Integer, nullable=False),  # 0 = the northernmost row
+    sa.Column("col", sa.Integer, nullable=False),  # 0 = the westernmost column
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lng", sa.Float, nullable=False),
+    sa.Column("measured", sa.Boolean, nullable=False),
+    sa.Column("rank", sa.Integer),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("top3", sa.Text, nullable=False, default="[]"),  # [{key, name, domain, us}]
+    sa.Column("businesses", sa.Text, nullable=False, default="[]"),  # [{key, name, domain, rank, competitor}]
+    sa.Column("run_id", sa.Integer),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("day", "source", "town", "keyword", "grid", "row", "col", name="uq_grid_points"),
+)
+
+# Scores per grid and day, for the clinic (business "") and every business found in it: ARP
+# (average rank where found in the top 20), ATRP (average over the measured points, not found = 21)
+# and SoLV (share of the measured points in the top 3).
+grid_scores = sa.Table(
+    "grid_scores", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("town", sa.String(128), nullable=False),
+    sa.Column("keyword", sa.String(256), nullable=False),
+    sa.Column("business", sa.String(256), nullable=False),  # "" = the clinic
+    sa.Column("name", sa.String(256), nullable=False, default=""),
+    sa.Column("competitor", sa.Boolean, nullable=False, default=False),  # in keywords.competitors
+    sa.Column("grid", sa.String(16), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),  # in the grid
+    sa.Column("measured", sa.Integer, nullable=False),  # points measured
+    sa.Column("found", sa.Integer, nullable=False),  # points where found within the top 20
+    sa.Column("top3", sa.Integer, nullable=False),
+    sa.Column("arp", sa.Float),
+    sa.Column("atrp", sa.Float),
+    sa.Column("solv", sa.Float),  # 0..1
+    sa.Column("run_id", sa.Integer),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("day", "source", "town", "keyword", "business", name="uq_grid_scores"),
+)
+
+
 # -- alerts (the watch job, `seo alerts`) ------------------------------------------------------------
 
 # One row per incident: a condition's finding under a stable key ("listing_drift:main:phone").

@@ -149,7 +149,7 @@ def test_dead_man_uses_each_jobs_interval_from_the_schedule(mini):
     # six days on, the weekly steps that never ran are silent too, counted from the first run
     later = {f.key for f in results(project, FrozenClock(NOW + timedelta(days=6)))["job_silent"].findings}
     assert later == {"check_rankings", "sync_listing", "weekly", "build_pages", "audit_site",
-                     "publish_site", "verify_live", "inspect_index", "publish_posts",
+                     "publish_site", "verify_live", "inspect_index", "check_grid", "publish_posts",
                      "weekly_report", "fetch_insights", "check_reviews"}
 
 

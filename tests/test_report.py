@@ -141,7 +141,7 @@ def test_first_week_with_nothing_configured_is_short_and_honest(mini):
     assert "No job has run yet." in text
     assert report.charts == []
     assert 3 <= len(report.facts.summary) <= 5
-    assert len(text.splitlines()) < 45
+    assert len(text.splitlines()) < 48  # a short line or two per section (the map pack: 3)
 
 
 def test_secrets_never_reach_the_report(seeded, monkeypatch):

@@ -77,9 +77,9 @@ def test_list_and_cron_show_every_job(mini: Path) -> None:
     lines = listed.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["build_pages", "audit_site", "publish_site",
                                                    "verify_live", "inspect_index", "check_rankings",
-                                                   "sync_listing", "publish_posts", "fetch_insights",
-                                                   "check_reviews", "weekly_report", "weekly",
-                                                   "watch"]
+                                                   "check_grid", "sync_listing", "publish_posts",
+                                                   "fetch_insights", "check_reviews", "weekly_report",
+                                                   "weekly", "watch"]
     weekly = next(line for line in lines if line.startswith("weekly "))
     assert " Mon " in weekly and "05:30 M" in weekly  # MST or MDT: Denver time
     cron = run_seo("schedule", "cron", "--root", str(mini))

@@ -79,6 +79,8 @@ def wire(root: Path, gbp: GbpServer, sc: SearchConsoleServer, serp: SerpServer, 
                  "timeout": 5, "maps": False, "monthly_budget": 500},
         "email": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
                   "from": "seo@clinic.test", "to": ["owner@clinic.test"], "retries": 0}})
+    data["grid"] = {"monthly_budget": 100, "size": 3, "spacing_miles": 1,
+                    "keywords": ["acupuncture {town}"]}  # 2 towns x 5 points x 1 keyword
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     write_token(token, gbp)
     info = json.loads(token.read_text())
@@ -120,7 +122,8 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
     assert outcome.status == "ok", text
     assert outcome.counts["steps"] == {s: "ok" for s in (
         "build_pages", "audit_site", "publish_site", "verify_live", "inspect_index", "check_rankings",
-        "sync_listing", "publish_posts", "fetch_insights", "check_reviews", "weekly_report")}, text
+        "check_grid", "sync_listing", "publish_posts", "fetch_insights", "check_reviews",
+        "weekly_report")}, text
     # every step recorded, inside the pipeline
     rows = {r["job"]: r for r in run_rows(Project.open(mini).store.engine)}
     for step in outcome.counts["steps"]:
@@ -137,6 +140,7 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
     assert json.loads(rows["check_rankings"]["counts"])["sources"] == {"search_console": "ok",
                                                                        "dataforseo": "ok"}
     assert sc.queries and serp.total > 0
+    assert json.loads(rows["check_grid"]["counts"])["measured"] == 10
     assert json.loads(rows["sync_listing"]["counts"])["pushed"] > 0 and gbp.ops("patch")
     assert len(gbp.all_posts()) == 2
     assert json.loads(rows["fetch_insights"]["counts"])["requests"] >= 1 and gbp.ops("perf.fetch")
@@ -152,6 +156,10 @@ def test_weekly_pipeline_end_to_end(mini: Path, servers: Any, smtp: Any, tmp_pat
                      parts["text/plain"]), parts["text/plain"][:2000]
     assert "1 new review came in, 1 review still needs an answer" in parts["text/plain"], parts["text/plain"]
     assert "&lt;b&gt;Rude&lt;/b&gt;" in parts["text/html"] and "<b>Rude" not in parts["text/html"]
+    text_part = parts["text/plain"]  # this morning's grid scan is in this morning's mail
+    assert "MAP PACK ACROSS EACH TOWN" in text_part and "- Alpha: SoLV " in text_part, text_part
+    assert "- Beta Springs: SoLV " in text_part
+    assert "Grid scans this month: 10 of 100 approved requests." in text_part
     assert not list((mini / "build/outbox").glob("*.eml"))
     # no secret in anything the run printed or stored
     stored = json.dumps([dict(r, started_at=None, finished_at=None) for r in rows.values()])
@@ -175,6 +183,7 @@ def test_quick_start_weekly_on_the_bundled_clinic(tmp_path: Path) -> None:
     assert "verify_live: not configured: business.url is still an example value" in out
     assert "inspect_index: not configured: set integrations.search_console" in out
     assert "check_rankings: not configured: search_console: set integrations.search_console" in out
+    assert "check_grid: not configured: grid: add a `grid:` section to config/site.yaml" in out
     assert "sync_listing: not configured: integrations.gbp is not set" in out
     assert "publish_posts: not configured: integrations.gbp is not set" in out
     assert "fetch_insights: not configured: integrations.gbp is not set" in out

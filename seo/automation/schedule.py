@@ -26,7 +26,8 @@ FILE = "config/schedule.yaml"
 
 # The steps of the weekly pipeline, in order, and every job `seo run` knows.
 STEPS = ("build_pages", "audit_site", "publish_site", "verify_live", "inspect_index", "check_rankings",
-         "sync_listing", "publish_posts", "fetch_insights", "check_reviews", "weekly_report")
+         "check_grid", "sync_listing", "publish_posts", "fetch_insights", "check_reviews",
+         "weekly_report")
 # `watch` (alerts between reports) runs on its own, every half hour; never inside `weekly`.
 JOBS = (*STEPS, "weekly", "watch")
 
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "sync_listing": {"cron": "0 6 * * 0,2-6", "grace_minutes": 360},
     "weekly": {"cron": "30 5 * * 1", "grace_minutes": 720},
     "build_pages": {"cron": "0 5 * * 1", "enabled": False},
+    "check_grid": {"cron": "0 5 * * 1", "enabled": False},  # weekly, inside `weekly`
     "audit_site": {"cron": "0 3 * * 0", "enabled": False},
     "publish_site": {"cron": "15 5 * * 1", "enabled": False},
     "verify_live": {"cron": "0 8 * * *", "enabled": False},

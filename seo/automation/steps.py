@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from ..api import Project
-from ..errors import NotConfigured
+from ..errors import CredentialsRejected, NotConfigured
 from .runner import JobResult
 
 
@@ -42,6 +42,18 @@ def rankings_result(report: Any) -> JobResult:
     failed += [f"{s.source}: {s.not_measured} of {s.measured + s.not_measured} not measured"
                for s in report.sources if s.status == "incomplete"]
     return JobResult(counts, lines, error="; ".join(failed))
+
+
+def grid_result(report: Any) -> JobResult:
+    """A grid GridCheckReport as a job result: failed when points were not measured."""
+    if report.status == "refused":  # configured, but the provider refused the credentials
+        raise CredentialsRejected(f"{report.provider}: {report.message}")
+    o = report.outcome
+    counts = {"measured": o.measured, "not_measured": o.not_measured, "requests": o.requests,
+              "grids": len(o.touched), "grid_budget_left": o.grid_budget_left}
+    error = o.error or (f"{o.not_measured} of {o.measured + o.not_measured} points not measured"
+                        if o.not_measured else "")
+    return JobResult(counts, report.lines(), error=error)
 
 
 def sync_listing(project: Project, *, apply: bool, today: date | None = None,

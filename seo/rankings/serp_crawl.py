@@ -62,7 +62,7 @@ class SerpSpider(scrapy.Spider):
         self.secrets = self.provider.secrets()
         t = job["target"]
         self.target = Target(t["domain"], tuple(t["names"]), tuple(t.get("place_ids", ())),
-                             tuple(t.get("competitors", ())))
+                             tuple(t.get("competitors", ())), int(t.get("keep", Target.keep)))
         self.budget = int(job["budget"])
         self.reserved = 0  # budget units taken by requests queued (never more than the budget)
         self.spent = 0  # requests that reached the downloader

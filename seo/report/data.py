@@ -192,6 +192,7 @@ class Facts:
     insights: InsightsFacts = field(default_factory=lambda: InsightsFacts(False))
     reviews: ReviewFacts = field(default_factory=lambda: ReviewFacts(False))
     lifecycle: LifecycleFacts | None = None  # each page: built, published, live, indexed
+    grid: Any = None  # seo.grid.report.GridFacts: the map-pack section
 
 
 def gather(project: Project, week: Week) -> Facts:
@@ -207,6 +208,8 @@ def gather(project: Project, week: Week) -> Facts:
         facts.pages.live = facts.lifecycle.totals.get("live", 0)
     facts.insights = insights_facts(project, week)
     facts.reviews = reviews_facts(project, week)
+    from ..grid.report import grid_facts  # the map-pack section gathers its own facts
+    facts.grid = grid_facts(project, week.start, week.end)
     facts.actions = next_actions(facts)
     facts.summary = summarise(facts)
     return facts
@@ -476,6 +479,8 @@ def next_actions(f: Facts) -> list[str]:
         cause = f"; it follows: {m.events[0]}" if m.events else ""
         acts.append(f"Look at \"{m.keyword}\" ({m.town}): fell from {_pos(m.previous)} to "
                     f"{_pos(m.current)}{cause}.")
+    from ..grid.report import grid_actions  # the map-pack section's own
+    acts += grid_actions(f.grid)
     if f.rankings.not_measured and f.rankings.series and \
             f.rankings.not_measured * 5 >= f.rankings.series:
         reason = f.rankings.reasons[0][0] if f.rankings.reasons else "unknown"

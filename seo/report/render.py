@@ -168,6 +168,8 @@ def render(root: Path, facts: Facts, subject: str) -> Report:
         charts.append(sc_chart)
     profile_charts = profile_chart_map(facts)
     charts += list(profile_charts.values())
+    if facts.grid is not None:  # the map-pack section's maps and trends
+        charts += facts.grid.charts
     img: Callable[[Chart], str] = lambda c: "cid:" + Report.cid(c, week)  # noqa: E731
     context = dict(f=facts, subject=subject, max_list=MAX_LIST, trend_weeks=TREND_WEEKS,
                    trend_charts=trend_charts, clicks_chart=sc_chart, img=img, pos=pos,

@@ -223,7 +223,8 @@ class SerpServer:
             for e in self.listing(keyword, "maps", where, 20):
                 items.append({"type": "maps_search", "rank_group": e["position"],
                               "rank_absolute": e["position"], "domain": e["domain"],
-                              "title": e["title"], "url": f"https://{e['domain']}/"})
+                              "title": e["title"], "url": f"https://{e['domain']}/",
+                              "place_id": e.get("place_id") or f"place-{_hash(e['domain'])}"})
         else:
             pack = self.listing(keyword, "pack", where, 3)
             for e in pack:
@@ -250,7 +251,7 @@ class SerpServer:
                     "error": "Unsupported `location` parameter."}
         if kind == "maps":
             places = [{"position": e["position"], "title": e["title"], "website": f"https://{e['domain']}/",
-                       "place_id": f"place-{_hash(e['domain'])}"}
+                       "place_id": e.get("place_id") or f"place-{_hash(e['domain'])}"}
                       for e in self.listing(keyword, "maps", where, 20)]
             return {"search_metadata": meta, "local_results": places}
         organic = [{"position": e["position"], "title": e["title"],

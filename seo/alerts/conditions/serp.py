@@ -19,6 +19,7 @@ def check(ctx: WatchContext, cfg: SerpBudgetAlert) -> list[Finding]:
         return []
     share = used / serp.monthly_budget
     title = f"SERP budget {share:.0%} spent for {month}: {used:,} of {serp.monthly_budget:,} requests"
-    detail = ["live rank checks stop when it runs out (the rest of the month is \"not measured\")",
+    detail = ["live rank checks and grid scans stop when it runs out (the rest of the month is "
+              "\"not measured\")",
               "raise integrations.serp.monthly_budget, or check fewer keywords or towns"]
     return [Finding(f"{serp.provider}:{month}", title, detail, {"spent": used}, "warning")]

@@ -40,6 +40,7 @@ class Task:
     lng: float
     place: str  # "Aurora,Colorado,United States": for providers that target by place name
     kinds: tuple[str, ...] = ("organic", "maps")
+    zoom: int = 0  # maps zoom at this point (grid scans); 0: the provider settings' zoom
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Target:
     names: tuple[str, ...]  # business / location names, normalised
     place_ids: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()  # domains or names, normalised
+    keep: int = TOP  # other results kept per answer (grid scans keep every one in the depth)
 
     def is_us(self, domain: str = "", title: str = "", place_id: str = "") -> bool:
         if domain and bare(domain) == self.domain:
@@ -113,8 +115,9 @@ def ranked(entries: list[dict[str, Any]], kind: str, target: Target) -> Result:
                                                     e.get("place_id", ""))), None)
     top = [{"position": e["position"], "domain": bare(e.get("domain", "")),
             "title": e.get("title", ""),
-            "competitor": target.is_competitor(e.get("domain", ""), e.get("title", ""))}
-           for e in entries if e is not ours][:TOP]
+            "competitor": target.is_competitor(e.get("domain", ""), e.get("title", "")),
+            **({"place_id": e["place_id"]} if e.get("place_id") else {})}
+           for e in entries if e is not ours][:target.keep]
     if ours is None:
         return Result(kind, True, None, "", f"not in the top {len(entries)}", top)
     return Result(kind, True, int(ours["position"]), ours.get("url", ""), "", top)

@@ -40,7 +40,7 @@ class DataForSEO(Provider):
                             self._headers(), json.dumps(body).encode()))
         if "maps" in task.kinds:
             body = [{"keyword": task.keyword, "language_code": s["language_code"],
-                     "location_coordinate": f"{task.lat:.7f},{task.lng:.7f},{s['zoom']}z",
+                     "location_coordinate": f"{task.lat:.7f},{task.lng:.7f},{task.zoom or s['zoom']}z",
                      "device": s["device"], "depth": min(s["depth"], 100)}]
             out.append(Call("maps", "POST", f"{self.base_url}/v3/serp/google/maps/live/advanced",
                             self._headers(), json.dumps(body).encode()))

@@ -230,6 +230,8 @@ def check_serp(site: Site, store: Store, keywords: list[Keyword], *, day: date, 
     grace = cfg.timeout * 2 + 5  # an orphan's requests in flight: one timeout, and a margin
     with check_lock(site):
         ingest_leftovers(store, site, run_id, wait=grace)
+        from ...grid.run import ingest_leftovers as grid_leftovers  # they share the budget
+        grid_leftovers(store, site, wait=grace)
         left = max(0, cfg.monthly_budget - spent(store, cfg.provider, month))
         done = measured_keys(store, cfg.provider, day)
         tasks = plan_tasks(site, keywords, cfg.maps, done, cfg.device)

@@ -32,7 +32,7 @@ class SerpApi(Provider):
             out.append(Call("organic", "GET", f"{self.base_url}/search.json?{urlencode(q)}", {}))
         if "maps" in task.kinds:
             q = {"engine": "google_maps", "type": "search", "q": task.keyword,
-                 "ll": f"@{task.lat:.7f},{task.lng:.7f},{s['zoom']}z", "hl": s["language_code"],
+                 "ll": f"@{task.lat:.7f},{task.lng:.7f},{task.zoom or s['zoom']}z", "hl": s["language_code"],
                  "api_key": key}
             out.append(Call("maps", "GET", f"{self.base_url}/search.json?{urlencode(q)}", {}))
         return out
