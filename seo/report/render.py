@@ -18,7 +18,8 @@ import jinja2
 
 from ..pages.render import BUILTIN_TEMPLATES
 from .charts import Chart, clicks_chart, metric_bars, rating_chart, sparkline
-from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, PageFacts, RankRow, _pct
+from .data import MAX_LIST, TREND_WEEKS, AuditItem, Facts, Mover, PageFacts, RankRow
+from .summary import pct
 from .week import Week
 
 CID_DOMAIN = "seo-report"
@@ -175,7 +176,7 @@ def render(root: Path, facts: Facts, subject: str) -> Report:
                    trend_charts=trend_charts, clicks_chart=sc_chart, img=img, pos=pos,
                    position=position, change=change, change_colour=change_colour,
                    trend_text=trend_text, movers_lines=movers_lines, reason_lines=reason_lines,
-                   query_lines=query_lines, audit_lines=audit_lines, pct=_pct,
+                   query_lines=query_lines, audit_lines=audit_lines, pct=pct,
                    lifecycle=lifecycle, profile_charts=profile_charts)
     env = environment(root)
     html = env.get_template("report.html.jinja").render(context)
