@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
-from ..cli_options import root_option
-from ..errors import CredentialsRejected, UserError
+from ..cli_options import iso_date, root_option
+from ..errors import CredentialsRejected
 from . import api
 from .views import points_table, summary_line, where_text
-
-
-def _date(value: str | None, key: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{value!r} is not a date (YYYY-MM-DD)", key=key) from None
 
 
 @click.group()
@@ -144,7 +134,7 @@ def export(root: Path, as_csv: bool, scores: bool, out: Path | None, towns: tupl
     from ..api import Project
     from ..atomic import atomic_write
     project = Project.open(root)
-    start, end = _date(since, "--since"), _date(until, "--until")
+    start, end = iso_date(since, "--since"), iso_date(until, "--until")
     if out is None:
         api.export_csv(project, sys.stdout, scores=scores, since=start, until=end,
                        towns=list(towns) or None)

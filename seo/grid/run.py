@@ -34,7 +34,15 @@ from ..errors import NotConfigured
 from ..rankings.observations import record_spend, spent
 from ..rankings.serp import Provider, Task, get_provider, scrub
 from ..rankings.serp.locations import serp_location
-from ..rankings.serp.runner import BUDGET_REASON, INTERRUPTED, _stop, check_lock, target_for, wait_for_batch
+from ..rankings.serp.runner import (
+    BUDGET_REASON,
+    INTERRUPTED,
+    _stop,
+    batch_records,
+    check_lock,
+    target_for,
+    wait_for_batch,
+)
 from ..rankings.serp.runner import ingest_leftovers as rank_leftovers
 from ..site import Site
 from ..store import Store
@@ -150,12 +158,7 @@ def ingest(store: Store, site: Site, batch_dir: Path, run_id: int | None,
     day = date.fromisoformat(job["day"])
     results: dict[str, dict[str, Any]] = {}
     spend = 0
-    path = batch_dir / "results.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
+    for rec in batch_records(batch_dir):
         kind = rec.get("type")
         if kind == "fatal":  # the child stopped the check (credentials refused, provider down)
             outcome.error = outcome.error or str(rec.get("reason", ""))[:300]

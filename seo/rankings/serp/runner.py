@@ -85,6 +85,19 @@ def plan_tasks(site: Site, keywords: list[Keyword], with_maps: bool,
     return tasks
 
 
+def batch_records(batch_dir: Path) -> Iterator[dict[str, Any]]:
+    """The records a crawl child wrote to its batch's results.jsonl (a line cut short by a kill,
+    or anything not a JSON object, is skipped)."""
+    path = batch_dir / "results.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            yield rec
+
+
 def ingest(store: Store, batch_dir: Path, run_id: int | None, outcome: SerpOutcome | None = None,
            missing_reason: str = INTERRUPTED) -> SerpOutcome:
     """Store a batch's results; every task x kind without a result becomes "not measured"."""
@@ -93,12 +106,7 @@ def ingest(store: Store, batch_dir: Path, run_id: int | None, outcome: SerpOutco
     day = date.fromisoformat(job["day"])
     results: dict[tuple[str, str], dict[str, Any]] = {}
     spend = 0
-    path = batch_dir / "results.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
+    for rec in batch_records(batch_dir):
         if rec.get("type") == "fatal":
             outcome.error = outcome.error or str(rec.get("reason", ""))[:300]
             outcome.refused = outcome.refused or bool(rec.get("refused"))
