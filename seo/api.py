@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import safety
+from . import clock, safety
 from .errors import UserError
 from .pages.build import BuildResult, Progress, build_pages, check_paths
 from .pages.plan import plan_site
@@ -27,6 +27,15 @@ class Project:
         site = load_site(root)
         options = site.config.site
         return cls(site=site, store=open_store(options.store, site.root, options.store_schema))
+
+    @property
+    def timezone(self) -> str:
+        """The clinic's time zone (config/schedule.yaml): its days and its report's week."""
+        return clock.timezone(self.site.root)
+
+    def today(self) -> date:
+        """Today where the clinic is (not the server's date)."""
+        return clock.today(self.site.root)
 
 
 @dataclass

@@ -214,7 +214,7 @@ def test_a_killed_scan_and_its_rerun_fetch_each_point_once(mini, server, sig):
     asked = Counter((b[0]["keyword"], b[0]["location_coordinate"]) for b in server.bodies)
     assert len(asked) == 52 and set(asked.values()) == {1}
     project = Project.open(mini)
-    assert spent(project.store, "dataforseo", api.local_today().strftime("%Y-%m")) == 52
+    assert spent(project.store, "dataforseo", project.today().strftime("%Y-%m")) == 52
     assert all(r.measured for r in load_points(project.store))
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -100,7 +100,7 @@ def check(project: Project, towns: list[str] | None = None, keywords: list[str] 
     if serp is None:
         raise NotConfigured("grid scans use the live SERP provider: set integrations.serp in "
                             "config/site.yaml (dataforseo or serpapi) and its credentials")
-    today = today or local_today()  # the clinic's date: the report's days are the clinic's
+    today = today or project.today()  # the clinic's date: the report's days are the clinic's
     grids = build_grids(site, towns, keywords)
     run_id = None if dry_run else store.start_run("grid")
 
@@ -139,14 +139,6 @@ def check(project: Project, towns: list[str] | None = None, keywords: list[str] 
     report.heatmaps = write_heatmaps(project, [(t, k) for t, k in out.touched], grids, tiles=tiles)
     report.tiles_note = tiles.broken if tiles is not None else ""
     return report
-
-
-def local_today() -> date:
-    """Today in the clinic's time zone (the weekly report's), not the server's."""
-    from zoneinfo import ZoneInfo
-
-    from ..report.week import CLINIC_TZ
-    return datetime.now(ZoneInfo(CLINIC_TZ)).date()
 
 
 def tile_source(project: Project) -> TileSource | None:

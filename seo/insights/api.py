@@ -57,7 +57,7 @@ def check_insights(project: Project, *, client: GbpClient | None = None, today: 
     """Fetch what is new or not settled yet, for every location with a profile."""
     gbp, cfg = settings_of(project)
     locs = profiles(project)
-    today = today or date.today()
+    today = today or project.today()
     client = client if client is not None else connect(gbp, store=project.store)
     result = CheckResult(run_id=project.store.start_run("insights", trigger))
     try:
@@ -126,7 +126,7 @@ def show_insights(project: Project, *, week_monday: date | None = None,
     by one, and the newest month's search keywords. Reads the store only."""
     _, cfg = settings_of(project)
     locs = [loc.id for loc in profiles(project, location)]
-    today = today or date.today()
+    today = today or project.today()
     if week_monday is None:
         last = today - timedelta(days=7)
         week_monday = last - timedelta(days=last.weekday())
@@ -193,7 +193,7 @@ def export_insights(project: Project, *, start: date | None = None, end: date | 
     monthly keywords (value, or `under N`), as CSV or JSON."""
     settings_of(project)
     locs = [loc.id for loc in profiles(project, location)]
-    today = today or date.today()
+    today = today or project.today()
     end = end or today - timedelta(days=1)
     start = start or end - timedelta(days=89)
     if start > end:

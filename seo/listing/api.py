@@ -35,7 +35,7 @@ def settings_of(project: Project) -> GbpSettings:
 
 def desired(project: Project, today: date | None = None) -> list[Desired]:
     settings = settings_of(project)
-    found = desired_state(project.site, settings, today or date.today())
+    found = desired_state(project.site, settings, today or project.today())
     if not found:
         raise NotConfigured("no location has gbp_location set in config/site.yaml")
     return found
@@ -127,7 +127,7 @@ def publish_posts(project: Project, *, client: GbpClient | None = None, dry_run:
                   trigger: str = "manual") -> PostsResult:
     """One post per new or substantially changed page (or the weekly rotation); poll states."""
     settings = settings_of(project)
-    today = today or date.today()
+    today = today or project.today()
     result = PostsResult(dry_run=dry_run)
     if not settings.posts.enabled:
         return result

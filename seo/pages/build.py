@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..errors import UserError
 from ..safety import check_outputs
 from ..settings import GuardSettings
@@ -121,7 +122,7 @@ def build_pages(site: Site, store: Store, *, towns: list[str] | None = None,
                 stamp: str | None = None) -> BuildResult:
     """Build the site. `stamp`: the hash of the inputs taken before they were loaded (see
     `uptodate`); given to a whole-site build, it is recorded for the next build's up-to-date check."""
-    today = today or date.today()
+    today = today or clock.today(site.root)
     if not dry_run:
         uptodate.forget(site.root)  # whatever happens next, the last stamp no longer holds
     out_dir = check_outputs(site)

@@ -64,7 +64,7 @@ def publish_site(project, *, target: str | None = None, dry_run: bool = False, f
                  audit: bool = True, today: date | None = None, trigger: str = "manual",
                  progress: Progress | None = None) -> PublishReport:
     site, store = project.site, project.store
-    today = today or date.today()
+    today = today or project.today()
     report = PublishReport(dry_run=dry_run, refused=refusal(site))
     if report.refused and not dry_run:
         raise UserError(f"publish refused: {report.refused}")
@@ -95,7 +95,7 @@ def rollback_site(project, *, target: str | None = None, dry_run: bool = False,
                   today: date | None = None) -> PublishReport:
     """Switch an ssh target back to its previous release (one step)."""
     site, store = project.site, project.store
-    today = today or date.today()
+    today = today or project.today()
     chosen = targets_of(site, target)
     rollable = [t for t in chosen if hasattr(t, "rollback") and t.kind == "ssh"]
     if target is None and len(rollable) != 1:

@@ -192,7 +192,7 @@ def inspect_pages(project, *, limit: int | None = None, today: date | None = Non
                   clock: Callable[[], float] = time.monotonic) -> InspectResult:
     cfg = settings_of(project)
     store = project.store
-    today = today or date.today()
+    today = today or project.today()
     todo = candidates(store, cfg, today, project.site.config.business.url)
     result = InspectResult(cfg.property, quota=cfg.inspection.daily_quota)
     result.used_today = used_today(store, cfg.property, today)

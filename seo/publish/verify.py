@@ -188,7 +188,7 @@ def verify_live(project, *, all_pages: bool = False, paths: list[str] | None = N
                 today: date | None = None, fetcher: Fetcher | None = None,
                 workers: int = 8) -> VerifyResult:
     site, store = project.site, project.store
-    today = today or date.today()
+    today = today or project.today()
     base = live_base(project)
     todo, waiting = to_check(store, all_pages=all_pages, paths=paths)
     with store.engine.connect() as conn:

@@ -100,7 +100,7 @@ def check_rankings(project: Project, source: str | None = None, towns: list[str]
     `service` lets a caller hand in a ready Search Console service (tests, a proxy set-up).
     A source that is not configured is reported, not raised; a failing source does not stop others.
     """
-    today = today or date.today()
+    today = today or project.today()
     chosen = keywords_for(project, towns, keywords)
     integrations = project.site.config.integrations
     reports: list[SourceReport] = []
@@ -226,7 +226,7 @@ def show_rankings(project: Project, towns: list[str] | None = None,
     """The latest *measured* rank per keyword x town x source (a later day without a measurement,
     e.g. Search Console's last 2-3 days, is noted, not shown as the rank), since when it has been
     there, about a week before, and the best."""
-    today = today or date.today()
+    today = today or project.today()
     chosen = keywords_for(project, towns, keywords, conditions)
     by_text: dict[str, list[Keyword]] = {}
     for kw in chosen:

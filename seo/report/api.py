@@ -11,7 +11,7 @@ from ..settings import EmailSettings
 from . import mail
 from .data import gather
 from .render import Report, render, subject_for
-from .week import CLINIC_TZ, parse_week
+from .week import parse_week
 
 if TYPE_CHECKING:
     from ..api import Project
@@ -28,7 +28,7 @@ def outbox_path(project: Project) -> Path:
 
 def build_report(project: Project, week: str | None = None, *, now: datetime | None = None) -> Report:
     """The week's report: an ISO week, or by default the seven days up to now (clinic time)."""
-    chosen = parse_week(week, CLINIC_TZ, now)
+    chosen = parse_week(week, project.timezone, now)
     facts = gather(project, chosen)
     return render(project.site.root, facts, subject_for(facts, email_settings(project).subject_prefix))
 

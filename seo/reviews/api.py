@@ -201,7 +201,7 @@ def review_stats(project: Project, *, months: int = 12, today: date | None = Non
     rated = [r["stars"] for r in rows if r["stars"]]
     return Summary(len(rows), round(sum(rated) / len(rated), 2) if rated else None,
                    sum(1 for r in rows if r["reply"] is None),
-                   stats.monthly(project.store, today or date.today(), months, locs))
+                   stats.monthly(project.store, today or project.today(), months, locs))
 
 
 def when(stamp: datetime) -> str:
