@@ -10,8 +10,8 @@ import click
 from ..cli_options import root_option
 
 week_option = click.option("--week", metavar="YYYY-Www", default=None,
-                           help="ISO week, e.g. 2026-W47 (default: the last complete week, "
-                                "America/Denver).")
+                           help="ISO week, e.g. 2026-W47 (default: the seven days up to now, "
+                                "in config/schedule.yaml's timezone).")
 
 
 @click.group()
