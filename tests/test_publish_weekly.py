@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +82,7 @@ def test_weekly_publishes_verifies_inspects_and_posts_only_live_pages(
     assert len(status) == count
     for path, row in status.items():  # built, published, live, inspected: one content, dated
         assert row.published_hash == row.live_hash == row.inspected_hash == row.content_hash, path
-        assert row.last_changed == row.published_on == row.live_on == row.inspected_on == date.today()
+        assert row.last_changed == row.published_on == row.live_on == row.inspected_on == project.today()
         assert row.coverage == "URL is unknown to Google" and row.verdict == "NEUTRAL"
         assert wp.get(path)[0] == 200
     assert {i["inspectionUrl"] for i in sc.inspections} == {wp.url + p.lstrip("/") for p in status}

@@ -253,5 +253,5 @@ def test_killed_check_and_rerun_fetch_each_keyword_once(mini, server, sig):
     again = run_seo("rankings", "check", "--source", "serp", "--root", str(mini), env=SECRETS)
     assert again.returncode == 0, again.stdout + again.stderr
     assert server.total == 24 and set(server.requests.values()) == {1}, server.requests
-    assert spent(project.store, "dataforseo", date.today().strftime("%Y-%m")) == 24
+    assert spent(project.store, "dataforseo", project.today().strftime("%Y-%m")) == 24
     assert all(o.measured for o in obs(project).values())
