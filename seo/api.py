@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from . import clock, safety
@@ -28,14 +29,14 @@ class Project:
         options = site.config.site
         return cls(site=site, store=open_store(options.store, site.root, options.store_schema))
 
-    @property
+    @cached_property
     def timezone(self) -> str:
-        """The clinic's time zone (config/schedule.yaml): its days and its report's week."""
+        """The clinic's time zone (config/schedule.yaml, read once): its days, its report's week."""
         return clock.timezone(self.site.root)
 
     def today(self) -> date:
         """Today where the clinic is (not the server's date)."""
-        return clock.today(self.site.root)
+        return clock.today_in(self.timezone)
 
 
 @dataclass

@@ -18,4 +18,9 @@ def timezone(root: Path | str) -> str:
 
 def today(root: Path | str) -> date:
     """Today's date where the clinic is."""
-    return datetime.now(ZoneInfo(timezone(root))).date()
+    return today_in(timezone(root))
+
+
+def today_in(zone: str) -> date:
+    """Today's date in the IANA time zone `zone`."""
+    return datetime.now(ZoneInfo(zone)).date()

@@ -219,3 +219,17 @@ def smtp_server(handler: Handler, cert: Path, key: Path, implicit_tls: bool = Fa
     controller = Controller(handler, **kwargs)
     controller.start()
     return controller
+
+
+def serve_report(report: Any, folder: Path) -> tuple[Any, str]:
+    """Serve a built report over HTTP as a browser would see the mail: its charts as files beside
+    index.html (their cid: references pointed at them). Returns (server, url); shut the server down."""
+    from seo.pages.preview import serve_in_thread
+    folder.mkdir()
+    html = report.html
+    for cid, chart in report.content_ids().items():
+        (folder / chart.name).write_bytes(chart.png)
+        html = html.replace(f'src="cid:{cid}"', f'src="{chart.name}"')
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    server, _thread = serve_in_thread(folder, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.server_address[1]}/index.html"

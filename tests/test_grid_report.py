@@ -12,11 +12,11 @@ import pytest
 from conftest import require_tool
 from grid_support import seed_grid_weeks, set_grid
 from PIL import Image
+from report_support import serve_report
 from webdriver import Chrome
 
 from seo.api import Project
 from seo.grid.history import noise_band
-from seo.pages.preview import serve_in_thread
 from seo.report import build_report
 from seo.report.mail import compose
 from seo.settings import EmailSettings
@@ -117,15 +117,7 @@ def test_the_section_reads_at_phone_and_desktop_width(seeded, tmp_path):
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     require_tool(bool(chromium and driver), "Debian chromium and chromium-driver")
     report = build_report(Project.open(seeded), "2026-W47")
-    site = tmp_path / "www"
-    site.mkdir()
-    html = report.html
-    for cid, chart in report.content_ids().items():
-        (site / chart.name).write_bytes(chart.png)
-        html = html.replace(f'src="cid:{cid}"', f'src="{chart.name}"')
-    (site / "index.html").write_text(html, encoding="utf-8")
-    server, _thread = serve_in_thread(site, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server, url = serve_report(report, tmp_path / "www")
     try:
         with Chrome(chromium, driver, tmp_path / "profile", tmp_path / "driver.log") as chrome:
             for width, height in ((390, 844), (1366, 900)):

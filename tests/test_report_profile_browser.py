@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from profile_support import add_location, seed_profile
-from report_support import WEEK, seed_week
+from report_support import WEEK, seed_week, serve_report
 from test_report_browser import not_blank
 from webdriver import Chrome
 
 from seo.api import Project
-from seo.pages.preview import serve_in_thread
 from seo.report import build_report
 
 pytestmark = pytest.mark.browser
@@ -31,15 +30,7 @@ def test_profile_sections_at_phone_and_desktop_width(mini: Path, tmp_path: Path)
     project = Project.open(mini)
     seed_profile(project)
     report = build_report(project, WEEK)
-    site = tmp_path / "www"
-    site.mkdir()
-    html = report.html
-    for cid, chart in report.content_ids().items():
-        (site / chart.name).write_bytes(chart.png)
-        html = html.replace(f'src="cid:{cid}"', f'src="{chart.name}"')
-    (site / "index.html").write_text(html, encoding="utf-8")
-    server, _thread = serve_in_thread(site, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server, url = serve_report(report, tmp_path / "www")
     shots = Path(os.environ.get("SEO_SHOTS") or tmp_path)
     try:
         with Chrome(chromium, driver, tmp_path / "profile", tmp_path / "driver.log") as chrome:
