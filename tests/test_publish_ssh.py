@@ -96,7 +96,8 @@ def test_rollback_restores_the_previous_release_in_one_step(root: Path, remote: 
     assert "Parking is free" in (remote / "current/parker/sciatica/index.html").read_text()
 
     proc = cli("publish", "--root", str(root), "--rollback", "--dry-run")
-    assert proc.returncode == 0 and f"would switch current from {second} back to {first}" in proc.stdout
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert f"would switch current from {second} back to {first}" in proc.stdout
     assert proc.stdout.startswith(f"ssh: would roll back to release {first}; ")
     assert os.readlink(remote / "current") == f"releases/{second}"
 
@@ -162,3 +163,19 @@ def test_one_line_ssh_errors(case: str, root: Path, ssh_server: Any, remote: Pat
     assert proc.returncode == 2 and re.match(expected, proc.stderr), proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (remote / "releases").exists()
+
+
+def test_a_new_release_sorts_after_every_release_made_before() -> None:
+    """Rollback takes the release before `current` by name: two publishes in one second (or a
+    server clock set back) must still name the newer release after the older one."""
+    from datetime import UTC, datetime
+
+    from seo.publish.ssh import release_name
+    now = datetime(2026, 12, 2, 4, 30, 9, 500000, tzinfo=UTC)
+    first = release_name([], "f" * 64, now)
+    assert first == "20261202T043009Z-ffffffffffff"
+    same_second = release_name([first], "0" * 64, now)
+    assert same_second == "20261202T043010Z-000000000000" and same_second > first
+    clock_back = release_name([first, same_second], "a" * 64, datetime(2026, 1, 1, tzinfo=UTC))
+    assert clock_back > same_second
+    assert release_name(["20261399T999999Z-000000000000"], "b" * 64, now).startswith("20261202T043009Z")

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import ExternalError, UserError
@@ -40,6 +40,24 @@ from .wp_client import clean
 
 MANIFEST = ".seo-release.json"
 RELEASE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def release_name(existing: list[str], tree_hash: str, now: datetime | None = None) -> str:
+    """A new release's folder name: its UTC time and tree. Releases are ordered by name (rollback
+    goes to the one before `current`), so a new name always sorts after every existing one: two
+    publishes within one second, or a server clock set back, take the last release's time + 1 s."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    for name in sorted(existing, reverse=True):
+        try:  # names come from the server: digits in the pattern, not always a real time
+            last = datetime.strptime(name[:16], STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        moment = max(moment, last + timedelta(seconds=1))
+        break
+    return moment.strftime(STAMP) + "-" + tree_hash[:12]
+
+
 MAX_MANIFEST = 64 * 1024 * 1024
 
 
@@ -193,7 +211,7 @@ class Ssh:
             changed = any(c.action != "unchanged" for c in report.changes)
             release = ""
             if changed:
-                release = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + built.tree_hash()[:12]
+                release = release_name(state.releases, built.tree_hash())
                 expired = self._expired([*state.releases, release])
                 verb = "would " if dry_run else ""
                 report.notes.append(f"{verb}switch current from {state.current or '(nothing)'} to the "
